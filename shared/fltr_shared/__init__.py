@@ -1,0 +1,1 @@
+"""What both FLTR services need and neither owns. Imports no service."""

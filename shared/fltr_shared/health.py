@@ -1,0 +1,44 @@
+"""Dependency checks for ``GET /health``: run at once, each bounded by a timeout."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Literal
+
+import structlog
+from pydantic import BaseModel
+
+logger = structlog.get_logger(__name__)
+
+Check = Callable[[], Awaitable[None]]
+
+
+class HealthReport(BaseModel):
+    status: Literal["healthy", "degraded"]
+    services: dict[str, str]
+
+    @property
+    def healthy(self) -> bool:
+        return self.status == "healthy"
+
+
+async def _run(name: str, check: Check, timeout: float) -> str:
+    try:
+        await asyncio.wait_for(check(), timeout)
+    except TimeoutError:
+        logger.warning("health_check_timeout", dependency=name, timeout=timeout)
+        return "timeout"
+    except Exception as exc:
+        logger.warning("health_check_failed", dependency=name, error=type(exc).__name__)
+        return "disconnected"
+    return "connected"
+
+
+async def run_checks(checks: Mapping[str, Check], timeout: float) -> HealthReport:
+    """Run every check concurrently; the report is degraded if any is not connected."""
+    names = list(checks)
+    states = await asyncio.gather(*(_run(n, checks[n], timeout) for n in names))
+    services = dict(zip(names, states, strict=True))
+    healthy = all(state == "connected" for state in states)
+    return HealthReport(status="healthy" if healthy else "degraded", services=services)
