@@ -1,0 +1,1 @@
+"""Endpoints other FLTR services call; every one needs the service credential."""

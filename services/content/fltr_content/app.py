@@ -1,0 +1,61 @@
+"""Build the content service's ASGI app: ``create_app(settings)``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from fltr_content import __version__
+from fltr_content.auth_client import AuthServiceClient
+from fltr_content.health.router import router as health_router
+from fltr_content.settings import ContentSettings
+from fltr_content.vectors.store import VectorStore
+from fltr_shared.app_factory import install_common
+from fltr_shared.db import Database, create_engine
+from fltr_shared.internal_client import InternalClient
+from fltr_shared.logging import configure_logging
+
+
+def create_app(settings: ContentSettings | None = None) -> FastAPI:
+    settings = settings or ContentSettings()
+    configure_logging(settings.log_level, settings.log_format)
+    service_token = settings.resolve_internal_token()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(create_engine(settings))
+        vectors = VectorStore(
+            settings.milvus_uri, settings.milvus_token, settings.db_connect_timeout_seconds
+        )
+        auth_client = AuthServiceClient(
+            InternalClient(
+                settings.auth_service_url,
+                peer="auth",
+                service_token=service_token,
+                timeout=settings.internal_http_timeout_seconds,
+                retries=settings.internal_http_retries,
+            )
+        )
+        app.state.db = database
+        app.state.vectors = vectors
+        app.state.auth_client = auth_client
+        await vectors.open()
+        try:
+            yield
+        finally:
+            await auth_client.aclose()
+            await vectors.close()
+            await database.dispose()
+
+    app = FastAPI(
+        title="FLTR content service",
+        version=__version__,
+        description="Datasets, documents, ingestion, search and MCP.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_common(app, service="content")
+    app.include_router(health_router)
+    return app

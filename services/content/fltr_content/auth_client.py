@@ -1,0 +1,24 @@
+"""The content service's client for the auth service (internal HTTP, ``/internal/v1``)."""
+
+from __future__ import annotations
+
+from fltr_shared.errors import UpstreamUnavailable
+from fltr_shared.internal_client import InternalClient
+
+
+class AuthServiceClient:
+    def __init__(self, client: InternalClient) -> None:
+        self._client = client
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def ping(self, timeout: float) -> None:
+        """Succeed only if the auth service answers and accepts our service credential."""
+        response = await self._client.request(
+            "GET", "/internal/v1/ping", timeout=timeout, retry=False
+        )
+        if response.status_code != 200:
+            raise UpstreamUnavailable(
+                f"The auth service answered {response.status_code} to a ping."
+            )

@@ -1,0 +1,50 @@
+"""Settings of the content service (plain names or ``FLTR_CONTENT_``-prefixed).
+
+The content service never gets a URL to the auth database: it asks the auth service over HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field, SecretStr
+
+from fltr_shared.settings import ServiceSettings
+
+
+class ContentSettings(ServiceSettings):
+    service_name: ClassVar[str] = "content"
+    service_env_prefix: ClassVar[str] = "FLTR_CONTENT_"
+    default_database_file: ClassVar[str] = "fltr.db"
+
+    port: int = Field(8000, ge=1, le=65535, description="Port to listen on.")
+    auth_service_url: str = Field(
+        "http://127.0.0.1:8001", description="Base URL of the auth service (internal HTTP)."
+    )
+    internal_http_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="Timeout of one call to the auth service."
+    )
+    internal_http_retries: int = Field(
+        2, ge=0, le=10, description="Retries of a failed call to the auth service, when safe."
+    )
+    milvus_uri: str = Field(
+        "",
+        description="A Milvus Lite file (ends in .db) or a server URL; empty means "
+        "VAR_DIR/milvus.db.",
+    )
+    milvus_token: SecretStr | None = Field(None, description="Milvus server token (user:pass).")
+
+    def fill_defaults(self) -> None:
+        super().fill_defaults()
+        if not self.milvus_uri:
+            self.milvus_uri = str((self.var_dir / "milvus.db").resolve())
+
+    @property
+    def milvus_is_local(self) -> bool:
+        return self.milvus_uri.endswith(".db")
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.milvus_is_local:
+            problems.append("MILVUS_URI must point at a Milvus server in production")
+        return problems
