@@ -1,0 +1,50 @@
+# FLTR developer commands. `make help` lists them.
+SHELL := /bin/bash
+UV ?= uv
+PYTEST ?= $(UV) run --frozen pytest
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-pg test-sqlite lint format typecheck migrate-auth migrate-content bench clean
+
+help: ## List the commands
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+
+install: ## Install everything from uv.lock (into .venv)
+	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+
+run: install ## Run both services on the embedded default (SQLite + Milvus Lite in ./var)
+	$(UV) run --frozen python scripts/dev.py
+
+test: install lint test-pg test-sqlite ## Lint, then the suite on PostgreSQL, then the core on SQLite
+
+test-pg: ## The whole suite on PostgreSQL (FLTR_TEST_POSTGRES_URL)
+	FLTR_TEST_DATABASE=postgresql $(PYTEST)
+
+test-sqlite: ## The core paths (marker `core`) on SQLite
+	FLTR_TEST_DATABASE=sqlite $(PYTEST) -m core
+
+lint: ## ruff (lint + format check), mypy (strict), import-linter contracts
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
+	$(UV) run --frozen lint-imports
+
+format: ## Apply ruff's fixes and formatting
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+typecheck: ## mypy only
+	$(UV) run --frozen mypy
+
+migrate-auth: ## Apply the auth service's migrations (DATABASE_URL / FLTR_AUTH_DATABASE_URL)
+	$(UV) run --frozen fltr-auth db upgrade
+
+migrate-content: ## Apply the content service's migrations (DATABASE_URL / FLTR_CONTENT_DATABASE_URL)
+	$(UV) run --frozen fltr-content db upgrade
+
+bench: install ## Benchmarks; results in bench/results/
+	$(UV) run --frozen python -m bench
+
+clean: ## Remove ./var (local databases, Milvus Lite file, generated token)
+	rm -rf var

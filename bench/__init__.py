@@ -1,0 +1,1 @@
+"""FLTR benchmarks: each compares FLTR against a baseline measured in the same run."""

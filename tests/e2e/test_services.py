@@ -1,0 +1,159 @@
+"""Both services as real processes talking over real HTTP, and ``make run`` itself."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fltr_auth.migration_spec import AUTH_MIGRATIONS
+from fltr_content.migration_spec import CONTENT_MIGRATIONS
+from tests.support import (
+    REPO_ROOT,
+    TEST_SERVICE_TOKEN,
+    ServiceProcess,
+    clean_env,
+    console_script,
+    free_port,
+    service_database,
+    wait_for_http,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def databases(tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
+    async with (
+        service_database("fltr_auth_e2e", AUTH_MIGRATIONS, tmp_path) as auth_db,
+        service_database("fltr_e2e", CONTENT_MIGRATIONS, tmp_path) as content_db,
+    ):
+        yield auth_db, content_db
+
+
+@pytest.fixture
+def stack(databases: tuple[str, str], tmp_path: Path) -> Iterator[tuple[ServiceProcess, str, str]]:
+    """auth and content started by their console scripts on free ports."""
+    auth_db, content_db = databases
+    auth_port, content_port = free_port(), free_port()
+    auth_url = f"http://127.0.0.1:{auth_port}"
+    content_url = f"http://127.0.0.1:{content_port}"
+    common = {"VAR_DIR": str(tmp_path / "var"), "INTERNAL_SERVICE_TOKEN": TEST_SERVICE_TOKEN}
+    auth = ServiceProcess(
+        [console_script("fltr-auth"), "serve", "--port", str(auth_port)],
+        clean_env(**common, DATABASE_URL=auth_db),
+        tmp_path / "auth.log",
+    )
+    content = ServiceProcess(
+        [console_script("fltr-content"), "serve", "--port", str(content_port)],
+        clean_env(**common, DATABASE_URL=content_db, AUTH_SERVICE_URL=auth_url),
+        tmp_path / "content.log",
+    )
+    with auth, content:
+        wait_for_http(f"{auth_url}/health", proc=auth)
+        wait_for_http(f"{content_url}/health", proc=content)
+        yield auth, auth_url, content_url
+
+
+def test_content_reaches_auth_over_http_then_degrades_when_it_stops(
+    stack: tuple[ServiceProcess, str, str],
+) -> None:
+    auth, auth_url, content_url = stack
+    assert httpx.get(f"{auth_url}/health").json() == {
+        "status": "healthy",
+        "services": {"database": "connected"},
+    }
+    healthy = httpx.get(f"{content_url}/health")
+    assert healthy.status_code == 200, healthy.text
+    assert healthy.json() == {
+        "status": "healthy",
+        "services": {"database": "connected", "milvus": "connected", "auth_service": "connected"},
+    }
+
+    # uvicorn shuts down gracefully, then re-raises the signal it caught
+    assert auth.stop(signal.SIGTERM) in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in auth.log()
+    start = time.monotonic()
+    degraded = httpx.get(f"{content_url}/health", timeout=10)
+    elapsed = time.monotonic() - start
+    assert degraded.status_code == 503
+    assert degraded.json()["status"] == "degraded"
+    assert degraded.json()["services"]["auth_service"] == "disconnected"
+    assert degraded.json()["services"]["database"] == "connected"
+    assert elapsed < 3, f"/health took {elapsed:.2f}s with the auth service down"
+
+    auth.start()
+    wait_for_http(f"{auth_url}/health", proc=auth)
+    assert httpx.get(f"{content_url}/health").status_code == 200
+
+
+def test_error_shapes_over_real_http(stack: tuple[ServiceProcess, str, str]) -> None:
+    _, auth_url, content_url = stack
+    for base in (auth_url, content_url):
+        missing = httpx.get(f"{base}/nope")
+        assert missing.status_code == 404
+        assert missing.json()["error"] == "not_found"
+        assert missing.headers["x-request-id"] == missing.json()["request_id"]
+        wrong_method = httpx.delete(f"{base}/health")
+        assert wrong_method.status_code == 405
+        assert "Traceback" not in missing.text + wrong_method.text
+    echoed = httpx.get(f"{content_url}/health", headers={"X-Request-ID": "e2e-trace-1"})
+    assert echoed.headers["x-request-id"] == "e2e-trace-1"
+
+
+def test_make_run_serves_the_embedded_default(tmp_path: Path) -> None:
+    """``make run``'s script with no configuration but ports: SQLite + Milvus Lite in VAR_DIR."""
+    var_dir = tmp_path / "var"
+    auth_port, content_port = free_port(), free_port()
+    env = clean_env(
+        VAR_DIR=str(var_dir), FLTR_AUTH_PORT=str(auth_port), FLTR_CONTENT_PORT=str(content_port)
+    )
+    with (tmp_path / "run.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, str(REPO_ROOT / "scripts" / "dev.py")],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        start = time.monotonic()
+        deadline = start + 30
+        auth_ok = content_ok = False
+        while time.monotonic() < deadline and not (auth_ok and content_ok):
+            assert proc.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
+            try:
+                auth_ok = httpx.get(f"http://127.0.0.1:{auth_port}/health").status_code == 200
+                content = httpx.get(f"http://127.0.0.1:{content_port}/health")
+                content_ok = content.status_code == 200
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        assert auth_ok, (tmp_path / "run.log").read_text()[-3000:]
+        assert content_ok, (tmp_path / "run.log").read_text()[-3000:]
+        assert content.json()["services"]["auth_service"] == "connected"
+        assert {p.name for p in var_dir.iterdir()} >= {
+            "fltr_auth.db",
+            "fltr.db",
+            "milvus.db",
+            "internal-service-token",
+        }
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    output = (tmp_path / "run.log").read_text()
+    assert f"http://127.0.0.1:{auth_port}" in output
+    assert f"http://127.0.0.1:{content_port}" in output
+    assert "FLTR stopped." in output
+    for port in (auth_port, content_port):
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
