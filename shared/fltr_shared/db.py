@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import event
+from sqlalchemy import DateTime, Dialect, TypeDecorator, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -73,12 +74,27 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed on success, rolled back on error."""
-        async with self.sessionmaker() as session, session.begin():
-            yield session
+        """A session in one transaction: committed on success, rolled back on error.
+
+        Hooks registered with :func:`after_commit` run once the commit has succeeded.
+        """
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                yield session
+            for hook in session.info.pop(_AFTER_COMMIT, []):
+                hook()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+_AFTER_COMMIT = "fltr_after_commit"
+
+
+def after_commit(session: AsyncSession, hook: Callable[[], None]) -> None:
+    """Run ``hook`` only if and after ``session``'s transaction commits (send an email,
+    enqueue a job): a rolled-back request never leaks its side effects."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(hook)
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -90,3 +106,30 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the transaction commits before the response is sent, so a client never
 # sees a success for a write that then fails to commit.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend.
+
+    PostgreSQL keeps ``timestamptz``; SQLite keeps no zone, so values are stored as UTC and
+    marked UTC again when read, and code never compares naive with aware datetimes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

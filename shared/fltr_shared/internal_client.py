@@ -73,9 +73,11 @@ class InternalClient:
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
         retry: bool = True,
+        idempotent: bool | None = None,
     ) -> httpx.Response:
         """Send one request (with retries when safe) and return the peer's response.
 
+        ``idempotent=True`` marks a POST that is safe to repeat (a pure lookup).
         Raises :class:`UpstreamUnavailable` when the peer cannot be reached or keeps failing.
         """
         method = method.upper()
@@ -83,8 +85,13 @@ class InternalClient:
         request_id = current_request_id()
         if request_id:
             send_headers.setdefault(REQUEST_ID_HEADER, request_id)
-        safe_to_repeat = method in IDEMPOTENT_METHODS or any(
-            k.lower() == "idempotency-key" for k in send_headers
+        safe_to_repeat = (
+            idempotent
+            if idempotent is not None
+            else (
+                method in IDEMPOTENT_METHODS
+                or any(k.lower() == "idempotency-key" for k in send_headers)
+            )
         )
         attempts = 1 + (self.retries if retry else 0)
         extra: dict[str, Any] = {}

@@ -17,7 +17,7 @@ from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from fltr_shared.db import ensure_sqlite_dir
+from fltr_shared.db import UTCDateTime, ensure_sqlite_dir
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,15 @@ def run_env(
     url = config.get_main_option("sqlalchemy.url")
     if not url and default_url is not None:
         url = default_url()
+
+    def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+        # Migrations must not import application types: UTCDateTime is timestamptz.
+        if type_ == "type" and isinstance(obj, UTCDateTime):
+            return "sa.DateTime(timezone=True)"
+        return False
+
     options: dict[str, Any] = {
+        "render_item": render_item,
         "target_metadata": target_metadata,
         "version_table": version_table,
         "render_as_batch": True,  # SQLite cannot ALTER most things; batch mode copies tables

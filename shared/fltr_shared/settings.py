@@ -7,6 +7,7 @@ Each field is read from the plain variable (``DATABASE_URL``) or from the servic
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from enum import StrEnum
@@ -23,6 +24,37 @@ from pydantic_settings import (
 )
 
 INTERNAL_TOKEN_FILE = "internal-service-token"  # noqa: S105 (a file name)
+
+
+def shared_secret_file(path: Path) -> str:
+    """Read a generated secret, creating it first if needed (mode 600).
+
+    Both services may start at once and race here: the file is written under a temporary
+    name and hard-linked into place, which fails if the other process won, so both end up
+    reading the same complete value.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
+
+
+def comma_separated(value: object) -> object:
+    """Let list settings be written as ``a,b`` in the environment (JSON lists also work)."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped.startswith("["):
+            return json.loads(stripped)
+        return [item.strip() for item in stripped.split(",") if item.strip()]
+    return value
 
 
 class Environment(StrEnum):
@@ -163,18 +195,6 @@ class ServiceSettings(BaseSettings):
             return self.internal_service_token
         if self.is_production:
             raise ValueError("INTERNAL_SERVICE_TOKEN is required in production")
-        self.var_dir.mkdir(parents=True, exist_ok=True)
-        path = self.var_dir / INTERNAL_TOKEN_FILE
-        if not path.exists():
-            tmp = path.with_name(f".{INTERNAL_TOKEN_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-            tmp.write_text(secrets.token_urlsafe(48))
-            tmp.chmod(0o600)
-            try:
-                os.link(tmp, path)  # atomic; fails if another process won the race
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink()
-        token = path.read_text().strip()
+        token = shared_secret_file(self.var_dir / INTERNAL_TOKEN_FILE)
         self.internal_service_token = SecretStr(token)
         return self.internal_service_token

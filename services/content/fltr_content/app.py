@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from fltr_content import __version__
 from fltr_content.auth_client import AuthServiceClient
+from fltr_content.callers.resolver import CallerResolver
+from fltr_content.callers.router import router as callers_router
 from fltr_content.health.router import router as health_router
 from fltr_content.settings import ContentSettings
 from fltr_content.vectors.store import VectorStore
@@ -38,6 +40,14 @@ def create_app(settings: ContentSettings | None = None) -> FastAPI:
                 retries=settings.internal_http_retries,
             )
         )
+        app.state.callers = CallerResolver(
+            auth_client,
+            jwks_url=f"{settings.auth_service_url}/api/auth/jwks",
+            issuer=settings.auth_jwt_issuer,
+            session_cache_seconds=settings.session_cache_seconds,
+            jwks_cache_seconds=settings.jwks_cache_seconds,
+            timeout=settings.internal_http_timeout_seconds,
+        )
         app.state.db = database
         app.state.vectors = vectors
         app.state.auth_client = auth_client
@@ -58,4 +68,5 @@ def create_app(settings: ContentSettings | None = None) -> FastAPI:
     app.state.settings = settings
     install_common(app, service="content")
     app.include_router(health_router)
+    app.include_router(callers_router)
     return app

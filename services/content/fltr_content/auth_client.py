@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fltr_shared.errors import UpstreamUnavailable
 from fltr_shared.internal_client import InternalClient
 
@@ -22,3 +24,17 @@ class AuthServiceClient:
             raise UpstreamUnavailable(
                 f"The auth service answered {response.status_code} to a ping."
             )
+
+    async def validate_session(self, value: str) -> dict[str, Any] | None:
+        """The caller behind a cookie value, bearer token or JWT; None if it is not valid."""
+        response = await self._client.request(
+            "POST", "/internal/v1/sessions/validate", json={"token": value}, idempotent=True
+        )
+        if response.status_code == 200:
+            body: dict[str, Any] = response.json()
+            return body
+        if response.status_code in (401, 422):
+            return None
+        raise UpstreamUnavailable(
+            f"The auth service answered {response.status_code} to a session check."
+        )

@@ -6,6 +6,7 @@ The content service never gets a URL to the auth database: it asks the auth serv
 from __future__ import annotations
 
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 
@@ -27,6 +28,21 @@ class ContentSettings(ServiceSettings):
     internal_http_retries: int = Field(
         2, ge=0, le=10, description="Retries of a failed call to the auth service, when safe."
     )
+    session_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="How long a validated session is trusted without asking the auth service "
+        "again (a revoked session works here for at most this long); 0 disables the cache.",
+    )
+    jwks_cache_seconds: int = Field(
+        300, ge=0, le=86400, description="How long the auth service's JWKS is cached."
+    )
+    auth_jwt_issuer: str = Field(
+        "",
+        description="Issuer and audience of the auth service's JWTs (its public origin, "
+        "BETTER_AUTH_URL's); empty means AUTH_SERVICE_URL's origin.",
+    )
     milvus_uri: str = Field(
         "",
         description="A Milvus Lite file (ends in .db) or a server URL; empty means "
@@ -36,6 +52,10 @@ class ContentSettings(ServiceSettings):
 
     def fill_defaults(self) -> None:
         super().fill_defaults()
+        self.auth_service_url = self.auth_service_url.rstrip("/")
+        if not self.auth_jwt_issuer:
+            parts = urlsplit(self.auth_service_url)
+            self.auth_jwt_issuer = f"{parts.scheme}://{parts.netloc}"
         if not self.milvus_uri:
             self.milvus_uri = str((self.var_dir / "milvus.db").resolve())
 

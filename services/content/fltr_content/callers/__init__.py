@@ -1,0 +1,1 @@
+"""Who is calling the content service: users resolved through the auth service."""
