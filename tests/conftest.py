@@ -9,7 +9,7 @@ or Redis is an error, never a skip.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -27,10 +27,12 @@ from fltr_content.app import create_app as create_content_app
 from fltr_content.migration_spec import CONTENT_MIGRATIONS
 from fltr_content.settings import ContentSettings
 from fltr_shared.db import Database
+from tests.mail import Mailbox, smtp_server
 from tests.support import (
     BACKEND,
     POSTGRES_URL,
     REDIS_URL,
+    TEST_BETTER_AUTH_SECRET,
     TEST_SERVICE_TOKEN,
     serve_in_loop,
     service_database,
@@ -86,14 +88,29 @@ async def content_database_url(tmp_path_factory: pytest.TempPathFactory) -> Asyn
 
 
 @pytest.fixture(scope="session")
-def auth_settings(auth_database_url: str, var_dir: Path) -> AuthSettings:
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on loopback; the auth service sends its email here."""
+    with smtp_server() as box:
+        yield box
+
+
+@pytest.fixture(scope="session")
+def auth_settings(auth_database_url: str, var_dir: Path, mailbox: Mailbox) -> AuthSettings:
     return AuthSettings(
         _env_file=None,
         fltr_env="test",
         database_url=auth_database_url,
         var_dir=var_dir,
         internal_service_token=SecretStr(TEST_SERVICE_TOKEN),
+        better_auth_secret=SecretStr(TEST_BETTER_AUTH_SECRET),
+        better_auth_url="http://auth.test",  # the public URL; the issuer of JWTs
+        trusted_origins=["http://frontend.test"],
         log_level="WARNING",
+        # every test signs in from 127.0.0.1; the limit itself has its own test
+        sign_in_rate_limit="100000/minute",
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox.port,
+        smtp_starttls=False,
     )
 
 
@@ -112,13 +129,16 @@ async def auth_url(auth_app: FastAPI) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def content_settings(content_database_url: str, var_dir: Path, auth_url: str) -> ContentSettings:
+def content_settings(
+    content_database_url: str, var_dir: Path, auth_url: str, auth_settings: AuthSettings
+) -> ContentSettings:
     return ContentSettings(
         _env_file=None,
         fltr_env="test",
         database_url=content_database_url,
         var_dir=var_dir,
         auth_service_url=auth_url,
+        auth_jwt_issuer=auth_settings.base_origin,
         internal_service_token=SecretStr(TEST_SERVICE_TOKEN),
         log_level="WARNING",
     )

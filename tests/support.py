@@ -30,6 +30,7 @@ REDIS_URL = os.environ.get("FLTR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # "postgresql" (the reference, default) or "sqlite" (make test-sqlite)
 BACKEND = os.environ.get("FLTR_TEST_DATABASE", "postgresql")
 TEST_SERVICE_TOKEN = "test-service-token-" + "x" * 32
+TEST_BETTER_AUTH_SECRET = "test-better-auth-secret-0123456789abcdef"
 
 
 def _admin_dsn() -> str:

@@ -3,5 +3,24 @@
 from __future__ import annotations
 
 from fltr_auth.db import Base
+from fltr_auth.jwt.models import Jwk
+from fltr_auth.sessions.models import Session
+from fltr_auth.teams.models import Invitation, Member, Organization, Team, TeamMember
+from fltr_auth.users.models import Account, User
+from fltr_auth.verifications.models import Verification
 
 metadata = Base.metadata
+
+__all__ = [
+    "Account",
+    "Invitation",
+    "Jwk",
+    "Member",
+    "Organization",
+    "Session",
+    "Team",
+    "TeamMember",
+    "User",
+    "Verification",
+    "metadata",
+]

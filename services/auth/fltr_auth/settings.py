@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field, SecretStr
+from pydantic_settings import NoDecode
 
-from fltr_shared.settings import ServiceSettings
+from fltr_shared.settings import ServiceSettings, comma_separated, shared_secret_file
+
+BETTER_AUTH_SECRET_FILE = "better-auth-secret"  # noqa: S105 (a file name)
 
 
 class AuthSettings(ServiceSettings):
@@ -15,3 +19,81 @@ class AuthSettings(ServiceSettings):
     default_database_file: ClassVar[str] = "fltr_auth.db"
 
     port: int = Field(8001, ge=1, le=65535, description="Port to listen on.")
+    better_auth_secret: SecretStr | None = Field(
+        None,
+        description="Signs session cookies and encrypts JWT keys; the same value as the "
+        "Next.js frontend's BETTER_AUTH_SECRET. Required in production; generated into "
+        "VAR_DIR otherwise.",
+    )
+    better_auth_url: str = Field(
+        "http://127.0.0.1:8001",
+        description="Public base URL of the auth API (https makes cookies __Secure-); its "
+        "origin is the JWT issuer and audience and is always trusted.",
+    )
+    trusted_origins: Annotated[list[str], NoDecode, BeforeValidator(comma_separated)] = Field(
+        default_factory=list,
+        description="Other origins allowed to make cookie-authenticated changes and to be "
+        "redirect targets (the frontend), comma-separated.",
+    )
+    session_expires_in_seconds: int = Field(604800, ge=60, description="Session lifetime (7 d).")
+    session_update_age_seconds: int = Field(
+        86400, ge=0, description="Refresh a session's expiry once it is this old (1 d)."
+    )
+    jwt_expires_in_seconds: int = Field(900, ge=30, le=86400, description="JWT lifetime (15 m).")
+    redis_url: str | None = Field(
+        None, description="Redis for rate limits shared across processes; memory when unset."
+    )
+    sign_in_rate_limit: str = Field(
+        "10/minute", description="Sign-in and sign-up attempts per IP and per email."
+    )
+
+    email_verification_expires_in_seconds: int = Field(
+        3600, ge=60, le=604800, description="Life of an email-verification link (1 h)."
+    )
+    password_reset_expires_in_seconds: int = Field(
+        3600, ge=60, le=86400, description="Life of a password-reset link (1 h)."
+    )
+    smtp_host: str | None = Field(None, description="SMTP server; unset writes email to the log.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port.")
+    smtp_username: str | None = Field(None, description="SMTP user, if the server wants one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_from: str = Field("FLTR <no-reply@localhost>", description="Sender of FLTR's email.")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=120, description="SMTP timeout.")
+
+    def fill_defaults(self) -> None:
+        super().fill_defaults()
+        self.better_auth_url = self.better_auth_url.rstrip("/")
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.better_auth_secret is None:
+            problems.append("BETTER_AUTH_SECRET is required in production")
+        elif len(self.better_auth_secret.get_secret_value()) < 32:
+            problems.append("BETTER_AUTH_SECRET must be at least 32 characters")
+        if not self.better_auth_url.startswith("https://"):
+            problems.append("BETTER_AUTH_URL must be https:// in production")
+        return problems
+
+    @property
+    def base_origin(self) -> str:
+        parts = urlsplit(self.better_auth_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.better_auth_url.startswith("https://")
+
+    @property
+    def all_trusted_origins(self) -> list[str]:
+        return [self.base_origin, *(o.rstrip("/") for o in self.trusted_origins)]
+
+    def resolve_better_auth_secret(self) -> SecretStr:
+        """The secret from settings, or one generated once into VAR_DIR (embedded default)."""
+        if self.better_auth_secret is not None:
+            return self.better_auth_secret
+        if self.is_production:
+            raise ValueError("BETTER_AUTH_SECRET is required in production")
+        secret = shared_secret_file(self.var_dir / BETTER_AUTH_SECRET_FILE)
+        self.better_auth_secret = SecretStr(secret)
+        return self.better_auth_secret

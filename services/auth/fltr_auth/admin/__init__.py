@@ -1,0 +1,1 @@
+"""Administration of users (Better Auth's admin plugin endpoints): roles, verification, bans."""

@@ -1,0 +1,1 @@
+"""Outgoing email: SMTP when configured, the log otherwise (embedded default)."""

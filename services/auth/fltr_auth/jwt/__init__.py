@@ -1,0 +1,1 @@
+"""JSON Web Tokens and their signing keys, as Better Auth's jwt plugin makes them."""

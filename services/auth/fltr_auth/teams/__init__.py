@@ -1,0 +1,1 @@
+"""Teams: Better Auth's organization plugin tables (organizations, members, invitations, teams)."""

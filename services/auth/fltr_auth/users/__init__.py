@@ -1,0 +1,1 @@
+"""Users and their accounts (credential passwords and OAuth links), in Better Auth's model."""

@@ -1,0 +1,1 @@
+"""Single-use, expiring tokens: email verification and password reset."""
