@@ -7,10 +7,13 @@ import json
 import sys
 from pathlib import Path
 
-from bench import middleware_overhead
+from bench import middleware_overhead, session_validation
 
 RESULTS = Path(__file__).parent / "results"
-BENCHMARKS = {"middleware_overhead": middleware_overhead.run}
+BENCHMARKS = {
+    "middleware_overhead": middleware_overhead.run,
+    "session_validation": session_validation.run,
+}
 
 
 def main() -> int:

@@ -17,7 +17,8 @@ from fltr_shared.settings import ServiceSettings
 S = TypeVar("S", bound=ServiceSettings)
 
 
-def _load(factory: Callable[[], S], *, console_logs: bool = False) -> S:
+def load_settings(factory: Callable[[], S], *, console_logs: bool = False) -> S:
+    """Build settings for a command, or exit 2 saying what is wrong."""
     try:
         settings = factory()
     except (ValidationError, ValueError) as exc:
@@ -49,7 +50,7 @@ def build_cli(
         reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
     ) -> None:
         """Serve the HTTP API with uvicorn."""
-        settings = _load(settings_factory)
+        settings = load_settings(settings_factory)
         uvicorn.run(
             app_factory,
             factory=True,
@@ -65,25 +66,25 @@ def build_cli(
     @db.command()
     def upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
         """Apply migrations up to REVISION (default: head)."""
-        settings = _load(settings_factory, console_logs=True)
+        settings = load_settings(settings_factory, console_logs=True)
         migrations.upgrade(migration_spec, settings.database_url, revision)
 
     @db.command()
     def downgrade(revision: Annotated[str, typer.Argument(help="e.g. base or -1")]) -> None:
         """Revert migrations down to REVISION."""
-        settings = _load(settings_factory, console_logs=True)
+        settings = load_settings(settings_factory, console_logs=True)
         migrations.downgrade(migration_spec, settings.database_url, revision)
 
     @db.command()
     def current() -> None:
         """Show the revision the database is at."""
-        settings = _load(settings_factory, console_logs=True)
+        settings = load_settings(settings_factory, console_logs=True)
         command.current(migrations.alembic_config(migration_spec, settings.database_url))
 
     @db.command()
     def history() -> None:
         """List the migrations."""
-        settings = _load(settings_factory, console_logs=True)
+        settings = load_settings(settings_factory, console_logs=True)
         command.history(migrations.alembic_config(migration_spec, settings.database_url))
 
     return cli

@@ -46,6 +46,7 @@ def create_app(settings: ContentSettings | None = None) -> FastAPI:
             issuer=settings.auth_jwt_issuer,
             session_cache_seconds=settings.session_cache_seconds,
             jwks_cache_seconds=settings.jwks_cache_seconds,
+            jwt_cache_seconds=settings.jwt_cache_seconds,
             timeout=settings.internal_http_timeout_seconds,
         )
         app.state.db = database

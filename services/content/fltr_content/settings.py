@@ -35,6 +35,12 @@ class ContentSettings(ServiceSettings):
         description="How long a validated session is trusted without asking the auth service "
         "again (a revoked session works here for at most this long); 0 disables the cache.",
     )
+    jwt_cache_seconds: float = Field(
+        30.0,
+        ge=0,
+        le=900,
+        description="How long a verified JWT is remembered (never past its exp); 0 disables.",
+    )
     jwks_cache_seconds: int = Field(
         300, ge=0, le=86400, description="How long the auth service's JWKS is cached."
     )

@@ -2,6 +2,9 @@
 
 - A JWT (``Authorization: Bearer eyJ...``) is verified here, against the auth service's JWKS
   (PyJWT's ``PyJWKClient``, keys cached for ``JWKS_CACHE_SECONDS``).
+  A token that verified is remembered (by its exact bytes) for ``JWT_CACHE_SECONDS``, never
+  past its ``exp``: agents reuse one JWT for many calls, and an Ed25519 verification costs
+  more than the rest of a small request here.
 - A session cookie or bearer session token is sent to the auth service's
   ``/internal/v1/sessions/validate``; positive answers are cached for
   ``SESSION_CACHE_SECONDS`` (5 s by default), so a revoked session can be used for at most
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -48,6 +52,7 @@ class CallerResolver:
         session_cache_seconds: float,
         jwks_cache_seconds: int,
         timeout: float,
+        jwt_cache_seconds: float = 30.0,
     ) -> None:
         self._auth = auth
         self._issuer = issuer
@@ -57,6 +62,9 @@ class CallerResolver:
             jwks_url, cache_jwk_set=True, lifespan=jwks_cache_seconds, timeout=int(max(timeout, 1))
         )
         self._keys: dict[str, jwt.PyJWK] = {}
+        self._verified: TTLCache[str, tuple[Caller, float]] | None = (
+            TTLCache(maxsize=10_000, ttl=jwt_cache_seconds) if jwt_cache_seconds > 0 else None
+        )
 
     async def from_session_value(self, value: str) -> Caller | None:
         key = hashlib.sha256(value.encode()).hexdigest()
@@ -82,6 +90,10 @@ class CallerResolver:
         return key
 
     async def from_jwt(self, token: str) -> Caller | None:
+        if self._verified is not None and (hit := self._verified.get(token)) is not None:
+            caller, expires = hit
+            if expires > time.time():
+                return caller
         try:
             key = await self._signing_key(token)
             claims: dict[str, Any] = jwt.decode(
@@ -94,7 +106,7 @@ class CallerResolver:
             )
         except (jwt.PyJWTError, jwt.PyJWKClientError):
             return None
-        return Caller(
+        caller = Caller(
             user_id=str(claims["sub"]),
             email=str(claims.get("email", "")),
             name=str(claims.get("name", "")),
@@ -102,6 +114,9 @@ class CallerResolver:
             email_verified=bool(claims.get("emailVerified", False)),
             credential="jwt",
         )
+        if self._verified is not None:
+            self._verified[token] = (caller, float(claims["exp"]))
+        return caller
 
 
 def _caller(user: dict[str, Any], credential: Literal["session", "jwt"]) -> Caller:
