@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "auth_0003"
 down_revision: str | None = "auth_0002"
 branch_labels: str | Sequence[str] | None = None
