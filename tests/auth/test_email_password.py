@@ -140,3 +140,30 @@ async def test_remember_me_off_gives_a_browser_session_cookie(
     session_cookie = next(c for c in cookies if c.startswith(COOKIE + "="))
     assert "Max-Age" not in session_cookie
     assert any(c.startswith("better-auth.dont_remember=true.") for c in cookies)
+
+
+async def test_users_with_uuid_ids_sign_in_too(
+    auth_client: httpx.AsyncClient, auth_app: FastAPI
+) -> None:
+    """Better Auth may be configured with generateId "uuid"; such rows must work here."""
+    import uuid
+
+    from fltr_auth.security.passwords import hash_password
+
+    user_id = str(uuid.uuid4())
+    email = unique_email("uuid")
+    async with auth_app.state.db.transaction() as db:
+        db.add(User(id=user_id, name="U", email=email, email_verified=True))
+        await db.flush()
+        db.add(
+            Account(
+                id=str(uuid.uuid4()),
+                account_id=user_id,
+                provider_id="credential",
+                user_id=user_id,
+                password=hash_password(PASSWORD),
+            )
+        )
+    response = await sign_in(auth_client, email)
+    assert response.status_code == 200, response.text
+    assert response.json()["user"]["id"] == user_id
