@@ -174,13 +174,22 @@ async def rolled_back(database: Database) -> AsyncIterator[None]:
             await outer.rollback()
 
 
+def cookieless_client(app: FastAPI, base_url: str) -> httpx.AsyncClient:
+    """A client that keeps no cookies: each test presents its credential explicitly."""
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
+
+    async def forget_cookies(_: httpx.Response) -> None:
+        client.cookies.clear()
+
+    client.event_hooks["response"].append(forget_cookies)
+    return client
+
+
 @pytest.fixture
 async def auth_client(auth_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with (
         rolled_back(auth_app.state.db),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=auth_app), base_url="http://auth.test"
-        ) as client,
+        cookieless_client(auth_app, "http://auth.test") as client,
     ):
         yield client
 

@@ -135,7 +135,7 @@ async def test_expired_reset_token_is_refused(
     followed = await auth_client.get(
         f"/api/auth/reset-password/{token}", params={"callbackURL": "/reset"}
     )
-    assert followed.headers["location"] == "/reset?error=INVALID_TOKEN"
+    assert followed.headers["location"] == "http://auth.test/reset?error=INVALID_TOKEN"
     response = await auth_client.post(
         "/api/auth/reset-password", json={"token": token, "newPassword": "the new password!"}
     )
@@ -150,7 +150,7 @@ async def test_redirects_only_to_trusted_origins(auth_client: httpx.AsyncClient)
         json={"email": account.email, "redirectTo": "https://evil.example/steal"},
     )
     assert evil.status_code == 403
-    assert evil.json()["code"] == "INVALID_CALLBACK_URL"
+    assert evil.json()["code"] == "INVALID_REDIRECT_URL"
     for target in ("//evil.example/x", "https://evil.example"):
         response = await auth_client.get(
             "/api/auth/reset-password/whatever", params={"callbackURL": target}

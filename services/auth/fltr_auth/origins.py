@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from fastapi import Request
 
 from fltr_auth.errors import AuthForbidden
-from fltr_auth.sessions.transport import has_session_cookie
 from fltr_auth.settings import AuthSettings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -30,20 +29,37 @@ def is_trusted_redirect(url: str, settings: AuthSettings) -> bool:
     return origin is not None and origin in {o.lower() for o in settings.all_trusted_origins}
 
 
-def check_redirect(url: str | None, settings: AuthSettings) -> None:
+def check_redirect(
+    url: str | None, settings: AuthSettings, code: str = "INVALID_CALLBACK_URL"
+) -> None:
     if url and not is_trusted_redirect(url, settings):
-        raise AuthForbidden("INVALID_CALLBACK_URL")
+        raise AuthForbidden(code)
+
+
+def absolute(url: str, settings: AuthSettings) -> str:
+    """A relative redirect made absolute on the auth service's base URL, as Better Auth does."""
+    return settings.base_origin + url if url.startswith("/") else url
+
+
+SIGN_IN_PATHS = ("/api/auth/sign-in/", "/api/auth/sign-up/")
 
 
 def check_request_origin(request: Request, settings: AuthSettings) -> None:
-    """Refuse a cookie-authenticated state change from an untrusted page (CSRF).
+    """Refuse a state change a foreign page could have made, as Better Auth 1.7 does (CSRF).
 
-    Requests without the session cookie (bearer tokens, servers) are not at risk and pass.
+    - A non-GET request carrying any cookie needs an ``Origin`` (or ``Referer``) that is
+      trusted: 403 ``INVALID_ORIGIN``, or ``MISSING_OR_NULL_ORIGIN`` when there is none.
+    - Without cookies (bearer tokens, servers) nothing is at risk, except that sign-in and
+      sign-up also refuse an untrusted ``Origin`` whenever one is sent.
     """
-    if request.method in SAFE_METHODS or not has_session_cookie(request):
+    if request.method in SAFE_METHODS:
         return
     origin = request.headers.get("origin") or request.headers.get("referer")
-    if not origin or origin == "null":
-        raise AuthForbidden("MISSING_OR_NULL_ORIGIN")
-    if origin_of(origin) not in {o.lower() for o in settings.all_trusted_origins}:
+    trusted = {o.lower() for o in settings.all_trusted_origins}
+    if request.headers.get("cookie"):
+        if not origin or origin == "null":
+            raise AuthForbidden("MISSING_OR_NULL_ORIGIN")
+        if origin_of(origin) not in trusted:
+            raise AuthForbidden("INVALID_ORIGIN")
+    elif origin and request.url.path.startswith(SIGN_IN_PATHS) and origin_of(origin) not in trusted:
         raise AuthForbidden("INVALID_ORIGIN")

@@ -14,10 +14,12 @@ from fltr_auth.deps import (
     SecretDep,
     SettingsDep,
 )
+from fltr_auth.origins import check_redirect
 from fltr_auth.sessions.schemas import SignInIn, TokenUserOut
 from fltr_auth.sessions.transport import set_session_cookie
 from fltr_auth.settings import AuthSettings
 from fltr_auth.users.schemas import ChangePasswordIn, SignUpIn, UserOut
+from fltr_auth.users.service import check_client_fields
 from fltr_shared.db import SessionDep
 from fltr_shared.rate_limit import RateLimiter
 
@@ -41,10 +43,27 @@ async def _limit(
 
 
 def _signed_in_response(
-    settings: AuthSettings, secret: str, signed_in: service.SignedIn, remember: bool
+    settings: AuthSettings,
+    secret: str,
+    signed_in: service.SignedIn,
+    remember: bool,
+    *,
+    sign_up: bool = False,
+    callback_url: str | None = None,
 ) -> JSONResponse:
-    body = TokenUserOut(token=signed_in.session.token, user=UserOut.model_validate(signed_in.user))
-    response = JSONResponse(body.model_dump(mode="json", by_alias=True))
+    user = UserOut.model_validate(signed_in.user).model_dump(mode="json", by_alias=True)
+    if sign_up:  # Better Auth answers sign-up with {token, user} only
+        response = JSONResponse({"token": signed_in.session.token, "user": user})
+    else:
+        body = TokenUserOut(
+            redirect=callback_url is not None,
+            token=signed_in.session.token,
+            url=callback_url,
+            user=UserOut.model_validate(signed_in.user),
+        )
+        response = JSONResponse(body.model_dump(mode="json", by_alias=True, exclude_none=True))
+        if callback_url is not None:
+            response.headers["location"] = callback_url
     set_session_cookie(
         response,
         signed_in.session.token,
@@ -75,6 +94,8 @@ async def sign_up_email(
     limiter: RateLimiterDep,
 ) -> JSONResponse:
     await _limit(limiter, settings, request, body.email)
+    check_client_fields(body.model_extra)
+    check_redirect(body.callback_url, settings)
     signed_in = await service.sign_up(
         db,
         policy,
@@ -86,7 +107,7 @@ async def sign_up_email(
         username=body.username,
         remember=body.remember_me,
     )
-    return _signed_in_response(settings, secret, signed_in, body.remember_me)
+    return _signed_in_response(settings, secret, signed_in, body.remember_me, sign_up=True)
 
 
 @router.post(
@@ -108,6 +129,7 @@ async def sign_in_email(
     limiter: RateLimiterDep,
 ) -> JSONResponse:
     await _limit(limiter, settings, request, body.email)
+    check_redirect(body.callback_url, settings)
     signed_in = await service.sign_in(
         db,
         policy,
@@ -116,7 +138,9 @@ async def sign_in_email(
         password=body.password,
         remember=body.remember_me,
     )
-    return _signed_in_response(settings, secret, signed_in, body.remember_me)
+    return _signed_in_response(
+        settings, secret, signed_in, body.remember_me, callback_url=body.callback_url
+    )
 
 
 @router.post(

@@ -21,6 +21,7 @@ from fltr_auth.users.schemas import StatusOut, UserOut
 from fltr_shared.db import SessionDep
 
 router = APIRouter(prefix="/api/auth", tags=["auth: sessions"])
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 @router.get(
@@ -37,12 +38,16 @@ async def get_session(
     jwt_config: JwtConfigDep,
 ) -> JSONResponse:
     if active is None:
-        return JSONResponse(None)
+        response = JSONResponse(None, headers=NO_STORE)
+        if presented is not None and presented.source == "cookie":
+            # a genuine cookie whose session has expired or ended: clear it, as Better Auth
+            clear_session_cookies(response, secure=settings.secure_cookies)
+        return response
     body = SessionWithUser(
         session=SessionOut.model_validate(active.session),
         user=UserOut.model_validate(active.user),
     )
-    response = JSONResponse(body.model_dump(mode="json", by_alias=True))
+    response = JSONResponse(body.model_dump(mode="json", by_alias=True), headers=NO_STORE)
     # Better Auth's jwt plugin hands a fresh JWT to every get-session caller.
     response.headers["set-auth-jwt"] = await jwt_service.issue(db, jwt_config, active.user)
     response.headers["Access-Control-Expose-Headers"] = "set-auth-jwt"
@@ -85,9 +90,13 @@ async def revoke_session(
 
 
 @router.post("/revoke-sessions", response_model=StatusOut, summary="End all the caller's sessions")
-async def revoke_sessions(current: CurrentSessionDep, db: SessionDep) -> StatusOut:
+async def revoke_sessions(
+    current: CurrentSessionDep, db: SessionDep, settings: SettingsDep
+) -> JSONResponse:
     await service.revoke_all(db, current.user.id)
-    return StatusOut(status=True)
+    response = JSONResponse({"status": True})
+    clear_session_cookies(response, secure=settings.secure_cookies)
+    return response
 
 
 @router.post(

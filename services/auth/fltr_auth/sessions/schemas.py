@@ -9,7 +9,8 @@ from fltr_auth.wire import JsDate, WireModel
 
 
 class SessionOut(WireModel):
-    id: str
+    """Better Auth's session object, keys in its order."""
+
     expires_at: JsDate
     token: str
     created_at: JsDate
@@ -20,6 +21,7 @@ class SessionOut(WireModel):
     impersonated_by: str | None
     active_organization_id: str | None
     active_team_id: str | None
+    id: str
 
 
 class SessionWithUser(WireModel):

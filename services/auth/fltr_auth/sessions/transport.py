@@ -106,7 +106,8 @@ def set_session_cookie(
 
 
 def clear_session_cookies(response: Response, *, secure: bool) -> None:
-    for base in (cookies.SESSION_COOKIE, cookies.DONT_REMEMBER_COOKIE):
+    """The three clearing cookies Better Auth sends on sign-out and for an expired session."""
+    for base in (cookies.SESSION_COOKIE, cookies.SESSION_DATA_COOKIE, cookies.DONT_REMEMBER_COOKIE):
         response.set_cookie(
             _name(base, secure),
             "",
@@ -116,10 +117,3 @@ def clear_session_cookies(response: Response, *, secure: bool) -> None:
             httponly=True,
             samesite="lax",
         )
-
-
-def has_session_cookie(request: Request) -> bool:
-    return any(
-        request.cookies.get(name)
-        for name in (cookies.SECURE_PREFIX + cookies.SESSION_COOKIE, cookies.SESSION_COOKIE)
-    )

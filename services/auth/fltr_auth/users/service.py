@@ -14,6 +14,7 @@ from fltr_auth.errors import AuthBadRequest, AuthUnauthorized, AuthUnprocessable
 from fltr_auth.security import ids, passwords
 from fltr_auth.users import repository
 from fltr_auth.users.models import CREDENTIAL_PROVIDER, Account, User
+from fltr_auth.users.schemas import PROTECTED_FIELDS
 from fltr_shared.db import utcnow
 
 # Verified against when the email is unknown, so a miss costs the same time as a wrong password.
@@ -27,6 +28,15 @@ def normalize_email(email: str) -> str:
     except EmailNotValidError as exc:
         raise AuthBadRequest("INVALID_EMAIL") from exc
     return checked.normalized.lower()
+
+
+def check_client_fields(extra: dict[str, object] | None, *, updating: bool = False) -> None:
+    """Refuse fields a client may not set, as Better Auth does (instead of dropping them)."""
+    for key in extra or {}:
+        if updating and key == "email":
+            raise AuthBadRequest("EMAIL_CAN_NOT_BE_UPDATED")
+        if key in PROTECTED_FIELDS:
+            raise AuthBadRequest("FIELD_NOT_ALLOWED", f"{key} is not allowed to be set")
 
 
 def check_password_length(password: str) -> None:
@@ -81,10 +91,7 @@ async def sign_up(
 async def authenticate(db: AsyncSession, email: str, password: str) -> User:
     """The user with this email and password, or 401 INVALID_EMAIL_OR_PASSWORD."""
     global _DUMMY_HASH
-    try:
-        email = normalize_email(email)
-    except AuthBadRequest:
-        raise AuthUnauthorized("INVALID_EMAIL_OR_PASSWORD") from None
+    email = normalize_email(email)  # 400 INVALID_EMAIL for a malformed one, as Better Auth
     user = await repository.get_by_email(db, email)
     account = await repository.credential_account(db, user.id) if user else None
     if user is None or account is None or account.password is None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from fltr_auth.deps import EmailDep, LinkConfigDep, SettingsDep
-from fltr_auth.origins import check_redirect
+from fltr_auth.origins import absolute, check_redirect
 from fltr_auth.users.schemas import StatusOut
 from fltr_auth.verifications import service
 from fltr_auth.verifications.schemas import (
@@ -19,6 +19,7 @@ from fltr_auth.verifications.schemas import (
     SendVerificationIn,
 )
 from fltr_shared.db import SessionDep
+from fltr_shared.errors import AppError
 
 router = APIRouter(prefix="/api/auth", tags=["auth: verification"])
 
@@ -56,7 +57,15 @@ async def verify_email(
     callback_url: Annotated[str | None, Query(alias="callbackURL", max_length=2048)] = None,
 ) -> JSONResponse | RedirectResponse:
     check_redirect(callback_url, settings)
-    await service.verify_email(db, config, token)
+    try:
+        await service.verify_email(db, config, token)
+    except AppError as exc:
+        if not callback_url:
+            raise
+        # Better Auth sends a browser back to the app with the error instead of a JSON body.
+        separator = "&" if "?" in callback_url else "?"
+        error = getattr(exc, "ba_code", exc.code)
+        return RedirectResponse(f"{callback_url}{separator}error={error}", status_code=302)
     if callback_url:
         return RedirectResponse(callback_url, status_code=302)
     return JSONResponse({"status": True, "user": None})
@@ -74,7 +83,7 @@ async def request_password_reset(
     config: LinkConfigDep,
     email: EmailDep,
 ) -> ResetRequestedOut:
-    check_redirect(body.redirect_to, settings)
+    check_redirect(body.redirect_to, settings, "INVALID_REDIRECT_URL")
     message = await service.start_password_reset(db, config, body.email, body.redirect_to)
     if message is not None:
         email.send_after_commit(db, message)
@@ -96,8 +105,9 @@ async def reset_password_link(
     check_redirect(callback_url, settings)
     valid = await service.reset_token_is_valid(db, token)
     query = {"token": token} if valid else {"error": "INVALID_TOKEN"}
-    separator = "&" if "?" in callback_url else "?"
-    return RedirectResponse(f"{callback_url}{separator}{urlencode(query)}", status_code=302)
+    target = absolute(callback_url, settings)
+    separator = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{separator}{urlencode(query)}", status_code=302)
 
 
 @router.post("/reset-password", response_model=StatusOut, summary="Set a new password")

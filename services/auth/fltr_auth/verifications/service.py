@@ -37,10 +37,11 @@ class LinkConfig:
     reset_expires_in: timedelta
 
 
-def verification_token(config: LinkConfig, email: str) -> str:
+def verification_token(config: LinkConfig, email: str, user_id: str) -> str:
     now = utcnow()
     payload = {
         "email": email.lower(),
+        "userId": user_id,
         "iat": int(now.timestamp()),
         "exp": int((now + config.verification_expires_in).timestamp()),
     }
@@ -48,7 +49,7 @@ def verification_token(config: LinkConfig, email: str) -> str:
 
 
 def verification_email(config: LinkConfig, user: User, callback_url: str | None) -> Email:
-    query = {"token": verification_token(config, user.email)}
+    query = {"token": verification_token(config, user.email, user.id)}
     if callback_url:
         query["callbackURL"] = callback_url
     link = f"{config.base_url}/api/auth/verify-email?{urlencode(query)}"
