@@ -23,7 +23,9 @@ from tenacity import (
 from fltr_shared.errors import UpstreamUnavailable
 from fltr_shared.request_id import REQUEST_ID_HEADER, current_request_id
 
-SERVICE_TOKEN_HEADER = "X-FLTR-Service-Token"  # noqa: S105 (a header name)
+# The service credential travels as `Authorization: Bearer <INTERNAL_SERVICE_TOKEN>` (a pinned
+# interface); user credentials, when forwarded, go in the body, never in this header.
+SERVICE_TOKEN_HEADER = "Authorization"  # noqa: S105 (a header name)
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRYABLE_STATUS = frozenset({502, 503, 504})
 
@@ -56,7 +58,7 @@ class InternalClient:
         self._client = httpx.AsyncClient(
             base_url=base_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
-            headers={SERVICE_TOKEN_HEADER: service_token.get_secret_value()},
+            headers={SERVICE_TOKEN_HEADER: f"Bearer {service_token.get_secret_value()}"},
             transport=transport,
         )
 

@@ -17,11 +17,15 @@ def require_service_token(expected: SecretStr) -> Callable[[Request], None]:
     expected_bytes = expected.get_secret_value().encode()
 
     def guard(request: Request) -> None:
-        presented = request.headers.get(SERVICE_TOKEN_HEADER, "")
-        if not presented or not hmac.compare_digest(presented.encode(), expected_bytes):
+        scheme, _, presented = request.headers.get(SERVICE_TOKEN_HEADER, "").partition(" ")
+        valid = scheme.lower() == "bearer" and bool(presented)
+        # compare_digest even when the scheme is wrong, so timing says nothing either way
+        same = hmac.compare_digest(presented.strip().encode(), expected_bytes)
+        if not (valid and same):
             raise Unauthorized(
-                f"This internal endpoint needs a valid {SERVICE_TOKEN_HEADER} header.",
+                "This internal endpoint needs 'Authorization: Bearer <INTERNAL_SERVICE_TOKEN>'.",
                 code="invalid_service_token",
+                headers={"WWW-Authenticate": "Bearer"},
             )
 
     return guard

@@ -21,11 +21,15 @@ async def test_internal_ping_needs_the_service_token(auth_client: httpx.AsyncCli
     assert missing.status_code == 401
     assert missing.json()["error"] == "invalid_service_token"
     wrong = await auth_client.get(
-        "/internal/v1/ping", headers={"X-FLTR-Service-Token": TEST_SERVICE_TOKEN + "x"}
+        "/internal/v1/ping", headers={"Authorization": f"Bearer {TEST_SERVICE_TOKEN}x"}
     )
     assert wrong.status_code == 401
+    wrong_scheme = await auth_client.get(
+        "/internal/v1/ping", headers={"Authorization": f"Basic {TEST_SERVICE_TOKEN}"}
+    )
+    assert wrong_scheme.status_code == 401
     ok = await auth_client.get(
-        "/internal/v1/ping", headers={"X-FLTR-Service-Token": TEST_SERVICE_TOKEN}
+        "/internal/v1/ping", headers={"Authorization": f"Bearer {TEST_SERVICE_TOKEN}"}
     )
     assert ok.status_code == 200
     assert ok.json() == {"service": "auth", "status": "ok"}

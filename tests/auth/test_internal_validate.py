@@ -16,7 +16,7 @@ from tests.auth.helpers import sign_up
 from tests.support import TEST_SERVICE_TOKEN
 
 pytestmark = pytest.mark.core
-SERVICE = {"X-FLTR-Service-Token": TEST_SERVICE_TOKEN}
+SERVICE = {"Authorization": f"Bearer {TEST_SERVICE_TOKEN}"}
 
 
 async def validate(client: httpx.AsyncClient, token: str) -> httpx.Response:

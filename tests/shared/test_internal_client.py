@@ -53,7 +53,7 @@ async def test_sends_service_token_and_request_id() -> None:
         _request_id.reset(token)
         await client.aclose()
     sent = peer.requests[0]
-    assert sent.headers[SERVICE_TOKEN_HEADER] == "service-secret"
+    assert sent.headers[SERVICE_TOKEN_HEADER] == "Bearer service-secret"
     assert sent.headers["x-request-id"] == "req-42"
 
 
