@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, Text, text
+from sqlalchemy import ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fltr_auth.db import Base
@@ -33,6 +33,7 @@ class Organization(Base):
 class Member(Base):
     __tablename__ = "members"
     __table_args__ = (
+        UniqueConstraint("organization_id", "user_id", name="uq_members_organization_user"),
         Index("members_organization_id_idx", "organization_id"),
         Index("members_user_id_idx", "user_id"),
     )
