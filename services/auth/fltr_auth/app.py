@@ -17,6 +17,8 @@ from fltr_auth.internal.router import router as internal_router
 from fltr_auth.jwt.router import router as jwt_router
 from fltr_auth.sessions.router import router as sessions_router
 from fltr_auth.settings import AuthSettings
+from fltr_auth.social.router import router as social_router
+from fltr_auth.teams.router import router as teams_router
 from fltr_auth.users.router import router as users_router
 from fltr_auth.verifications.router import router as verifications_router
 from fltr_shared.app_factory import install_common
@@ -65,6 +67,8 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         verifications_router,
         jwt_router,
         admin_router,
+        teams_router,
+        social_router,
     ):
         app.include_router(router, dependencies=[Depends(origin_guard)])
     app.include_router(

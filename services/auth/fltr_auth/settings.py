@@ -61,6 +61,61 @@ class AuthSettings(ServiceSettings):
     smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
     smtp_timeout_seconds: float = Field(10.0, gt=0, le=120, description="SMTP timeout.")
 
+    # Social sign-in (Better Auth's socialProviders): a provider is offered once both its
+    # client id and secret are set. The endpoint URLs default to the real providers; tests
+    # and self-hosted gateways point them elsewhere.
+    google_client_id: str | None = Field(None, description="Google OAuth client id.")
+    google_client_secret: SecretStr | None = Field(None, description="Google client secret.")
+    google_authorization_url: str = Field(
+        "https://accounts.google.com/o/oauth2/v2/auth", description="Google authorization URL."
+    )
+    google_token_url: str = Field(
+        "https://oauth2.googleapis.com/token", description="Google token endpoint."
+    )
+    google_userinfo_url: str = Field(
+        "https://openidconnect.googleapis.com/v1/userinfo",
+        description="Google OpenID Connect userinfo endpoint.",
+    )
+    github_client_id: str | None = Field(None, description="GitHub OAuth app client id.")
+    github_client_secret: SecretStr | None = Field(None, description="GitHub client secret.")
+    github_authorization_url: str = Field(
+        "https://github.com/login/oauth/authorize", description="GitHub authorization URL."
+    )
+    github_token_url: str = Field(
+        "https://github.com/login/oauth/access_token", description="GitHub token endpoint."
+    )
+    github_userinfo_url: str = Field(
+        "https://api.github.com/user", description="GitHub's /user endpoint."
+    )
+    github_emails_url: str = Field(
+        "https://api.github.com/user/emails", description="GitHub's /user/emails endpoint."
+    )
+    twitter_client_id: str | None = Field(None, description="X (Twitter) OAuth 2 client id.")
+    twitter_client_secret: SecretStr | None = Field(None, description="X client secret.")
+    twitter_authorization_url: str = Field(
+        "https://x.com/i/oauth2/authorize", description="X authorization URL."
+    )
+    twitter_token_url: str = Field(
+        "https://api.x.com/2/oauth2/token", description="X token endpoint."
+    )
+    twitter_userinfo_url: str = Field(
+        "https://api.x.com/2/users/me", description="X's /2/users/me endpoint."
+    )
+    trusted_providers: Annotated[list[str], NoDecode, BeforeValidator(comma_separated)] = Field(
+        default_factory=list,
+        description="Providers whose emails are trusted for linking to an existing user even "
+        "when they do not say the email is verified (Better Auth's "
+        "accountLinking.trustedProviders), comma-separated.",
+    )
+    oauth_error_url: str | None = Field(
+        None,
+        description="Where failed social sign-ins without an errorCallbackURL land (Better "
+        "Auth's onAPIError.errorURL); default: this service's /api/auth/error page.",
+    )
+    oauth_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="Timeout of each call to an OAuth provider."
+    )
+
     def fill_defaults(self) -> None:
         super().fill_defaults()
         self.better_auth_url = self.better_auth_url.rstrip("/")
