@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fltr_auth.api_keys.models import ApiKey
+from fltr_auth.credits.models import CreditAccount, CreditHold, CreditOperation, CreditTransaction
 from fltr_auth.db import Base
 from fltr_auth.jwt.models import Jwk
 from fltr_auth.sessions.models import Session
@@ -13,6 +15,11 @@ metadata = Base.metadata
 
 __all__ = [
     "Account",
+    "ApiKey",
+    "CreditAccount",
+    "CreditHold",
+    "CreditOperation",
+    "CreditTransaction",
     "Invitation",
     "Jwk",
     "Member",
