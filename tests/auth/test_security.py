@@ -468,9 +468,14 @@ def test_other_algorithms_match_better_auth(vector: dict[str, Any]) -> None:
     public, private = jwt_keys.generate_key_pair(alg)
     assert list(public) == list(vector["public_jwk"])
     assert list(private) == list(vector["private_jwk"])
-    assert {k: len(v) for k, v in private.items()} == {
-        k: len(v) for k, v in vector["private_jwk"].items()
-    }
+    for member, value in private.items():
+        expected = len(vector["private_jwk"][member])
+        if member in ("kty", "crv", "x", "y", "n", "e"):
+            assert len(value) == expected, member  # fixed-size members
+        else:
+            # RSA's private integers are written without leading zeros: their length varies
+            # by a character or two from key to key (a 1-in-100 flake when compared exactly).
+            assert abs(len(value) - expected) <= 4, member
     assert jwt_keys.serialize_public_key(vector["public_jwk"]) == vector["public_key"]
     resigned = jwt_keys.sign_jwt(vector["private_jwk"], vector["kid"], claims, alg)
     jwt.decode(resigned, key.key, algorithms=[alg], audience=BASE_URL)
