@@ -7,12 +7,13 @@ import json
 import sys
 from pathlib import Path
 
-from bench import middleware_overhead, session_validation
+from bench import credit_deductions, middleware_overhead, session_validation
 
 RESULTS = Path(__file__).parent / "results"
 BENCHMARKS = {
     "middleware_overhead": middleware_overhead.run,
     "session_validation": session_validation.run,
+    "credit_deductions": credit_deductions.run,
 }
 
 

@@ -9,9 +9,16 @@ from fastapi import Depends, FastAPI
 
 from fltr_auth import __version__
 from fltr_auth.admin.router import router as admin_router
+from fltr_auth.api_keys.router import internal_router as api_keys_internal_router
+from fltr_auth.api_keys.router import router as api_keys_router
+from fltr_auth.api_keys.usage import LastUsedFlusher, UsageRecorder
 from fltr_auth.credentials.router import router as credentials_router
+from fltr_auth.credits.internal_router import router as credits_internal_router
+from fltr_auth.credits.router import router as credits_router
+from fltr_auth.credits.sweeper import HoldSweeper
 from fltr_auth.deps import origin_guard
 from fltr_auth.email.sender import Mailer, email_sender
+from fltr_auth.entitlements.router import router as entitlements_router
 from fltr_auth.health.router import router as health_router
 from fltr_auth.internal.router import router as internal_router
 from fltr_auth.jwt.router import router as jwt_router
@@ -34,6 +41,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     configure_logging(settings.log_level, settings.log_format)
     service_token = settings.resolve_internal_token()
     better_auth_secret = settings.resolve_better_auth_secret()
+    api_key_hash_secret = settings.resolve_api_key_hash_secret()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -43,9 +51,18 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         app.state.mailer = Mailer(email_sender(settings), background)
         rate_limiter = RateLimiter(settings.redis_url, namespace="fltr-auth")
         app.state.rate_limiter = rate_limiter
+        hold_sweeper = HoldSweeper(database, settings.credit_sweep_interval_seconds)
+        hold_sweeper.start()
+        app.state.api_key_usage = key_usage = UsageRecorder()
+        last_used = LastUsedFlusher(
+            key_usage, database.engine.begin, settings.api_key_last_used_flush_seconds
+        )
+        background.spawn(last_used.run(), name="api-key-last-used")
         try:
             yield
         finally:
+            await hold_sweeper.stop()
+            last_used.stop()  # its task writes what is pending, then ends
             await background.drain()
             await rate_limiter.aclose()
             await database.dispose()
@@ -58,6 +75,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.better_auth_secret = better_auth_secret.get_secret_value()
+    app.state.api_key_hash_secret = api_key_hash_secret.get_secret_value()
     install_common(app, service="auth")
     app.include_router(health_router)
     for router in (
@@ -69,10 +87,15 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         admin_router,
         teams_router,
         social_router,
+        credits_router,
+        api_keys_router,
     ):
         app.include_router(router, dependencies=[Depends(origin_guard)])
-    app.include_router(
+    for internal in (
         internal_router,
-        dependencies=[Depends(require_service_token(service_token))],
-    )
+        api_keys_internal_router,
+        entitlements_router,
+        credits_internal_router,
+    ):
+        app.include_router(internal, dependencies=[Depends(require_service_token(service_token))])
     return app

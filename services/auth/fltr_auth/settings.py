@@ -11,6 +11,7 @@ from pydantic_settings import NoDecode
 from fltr_shared.settings import ServiceSettings, comma_separated, shared_secret_file
 
 BETTER_AUTH_SECRET_FILE = "better-auth-secret"  # noqa: S105 (a file name)
+API_KEY_HASH_SECRET_FILE = "api-key-hash-secret"  # noqa: S105 (a file name)
 
 
 class AuthSettings(ServiceSettings):
@@ -115,6 +116,15 @@ class AuthSettings(ServiceSettings):
     oauth_timeout_seconds: float = Field(
         10.0, gt=0, le=60, description="Timeout of each call to an OAuth provider."
     )
+    credit_hold_ttl_seconds: int = Field(
+        3600, ge=1, le=7 * 86400, description="Life of a credit hold not given its own (1 h)."
+    )
+    credit_sweep_interval_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=86400,
+        description="How often expired credit holds are released; 0 turns the sweeper off.",
+    )
 
     def fill_defaults(self) -> None:
         super().fill_defaults()
@@ -128,6 +138,10 @@ class AuthSettings(ServiceSettings):
             problems.append("BETTER_AUTH_SECRET must be at least 32 characters")
         if not self.better_auth_url.startswith("https://"):
             problems.append("BETTER_AUTH_URL must be https:// in production")
+        if self.api_key_hash_secret is None:
+            problems.append("API_KEY_HASH_SECRET is required in production")
+        elif len(self.api_key_hash_secret.get_secret_value()) < 32:
+            problems.append("API_KEY_HASH_SECRET must be at least 32 characters")
         return problems
 
     @property
@@ -152,3 +166,34 @@ class AuthSettings(ServiceSettings):
         secret = shared_secret_file(self.var_dir / BETTER_AUTH_SECRET_FILE)
         self.better_auth_secret = SecretStr(secret)
         return self.better_auth_secret
+
+    # ---- API keys
+
+    api_key_hash_secret: SecretStr | None = Field(
+        None,
+        description="Key of the HMAC-SHA256 that API keys are stored under. Required in "
+        "production; generated into VAR_DIR otherwise. Changing it invalidates every key.",
+    )
+    api_key_default_rate_limit_per_minute: int = Field(
+        60, ge=1, le=10000, description="Requests per minute of a key created without one."
+    )
+    api_key_max_active_per_owner: int = Field(
+        100, ge=1, le=10000, description="Active (unrevoked, unexpired) keys per user or team."
+    )
+    api_key_last_used_flush_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="Key uses are kept in memory and written (last_used_at) in one UPDATE "
+        "this often, and at shutdown.",
+    )
+
+    def resolve_api_key_hash_secret(self) -> SecretStr:
+        """The secret from settings, or one generated once into VAR_DIR (embedded default)."""
+        if self.api_key_hash_secret is not None:
+            return self.api_key_hash_secret
+        if self.is_production:
+            raise ValueError("API_KEY_HASH_SECRET is required in production")
+        secret = shared_secret_file(self.var_dir / API_KEY_HASH_SECRET_FILE)
+        self.api_key_hash_secret = SecretStr(secret)
+        return self.api_key_hash_secret

@@ -11,13 +11,17 @@ from fltr_content import __version__
 from fltr_content.auth_client import AuthServiceClient
 from fltr_content.callers.resolver import CallerResolver
 from fltr_content.callers.router import router as callers_router
+from fltr_content.credits.router import router as credits_router
 from fltr_content.health.router import router as health_router
+from fltr_content.ratelimits.headers import RateLimitHeadersMiddleware
+from fltr_content.ratelimits.limiter import CallerRateLimits
 from fltr_content.settings import ContentSettings
 from fltr_content.vectors.store import VectorStore
 from fltr_shared.app_factory import install_common
 from fltr_shared.db import Database, create_engine
 from fltr_shared.internal_client import InternalClient
 from fltr_shared.logging import configure_logging
+from fltr_shared.rate_limit import RateLimiter
 
 
 def create_app(settings: ContentSettings | None = None) -> FastAPI:
@@ -47,8 +51,14 @@ def create_app(settings: ContentSettings | None = None) -> FastAPI:
             session_cache_seconds=settings.session_cache_seconds,
             jwks_cache_seconds=settings.jwks_cache_seconds,
             jwt_cache_seconds=settings.jwt_cache_seconds,
+            api_key_cache_seconds=settings.api_key_cache_seconds,
             timeout=settings.internal_http_timeout_seconds,
         )
+        rate_limits = CallerRateLimits(
+            RateLimiter(settings.redis_url, namespace="fltr-content"),
+            user_limit_per_minute=settings.user_rate_limit_per_minute,
+        )
+        app.state.rate_limits = rate_limits
         app.state.db = database
         app.state.vectors = vectors
         app.state.auth_client = auth_client
@@ -56,6 +66,7 @@ def create_app(settings: ContentSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await rate_limits.aclose()
             await auth_client.aclose()
             await vectors.close()
             await database.dispose()
@@ -68,6 +79,8 @@ def create_app(settings: ContentSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_common(app, service="content")
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.include_router(health_router)
     app.include_router(callers_router)
+    app.include_router(credits_router)
     return app

@@ -38,3 +38,29 @@ class AuthServiceClient:
         raise UpstreamUnavailable(
             f"The auth service answered {response.status_code} to a session check."
         )
+
+    async def verify_api_key(self, key: str) -> dict[str, Any] | None:
+        """The owner, scopes, allowlist and limits of an API key; None if it is not usable."""
+        response = await self._client.request(
+            "POST", "/internal/v1/api-keys/verify", json={"key": key}, idempotent=True
+        )
+        if response.status_code == 200:
+            body: dict[str, Any] = response.json()
+            return body
+        if response.status_code in (401, 422):
+            return None
+        raise UpstreamUnavailable(
+            f"The auth service answered {response.status_code} to an API key check."
+        )
+
+    async def credits_read(self, path: str, params: dict[str, Any]) -> tuple[int, Any]:
+        """A read of the ledger (``balance``, ``transactions``): (status, body) for the
+        caller to pass on; the auth service's 4xx answers are the caller's to see."""
+        response = await self._client.request(
+            "GET", f"/internal/v1/credits/{path}", params=params, idempotent=True
+        )
+        if response.status_code >= 500:
+            raise UpstreamUnavailable(
+                f"The auth service answered {response.status_code} to a credits read."
+            )
+        return response.status_code, response.json()

@@ -55,6 +55,21 @@ class ContentSettings(ServiceSettings):
         "VAR_DIR/milvus.db.",
     )
     milvus_token: SecretStr | None = Field(None, description="Milvus server token (user:pass).")
+    api_key_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="How long a verified API key is trusted without asking the auth service "
+        "again (a revoked key works here for at most this long); 0 disables the cache.",
+    )
+    user_rate_limit_per_minute: int = Field(
+        120, ge=1, le=100000, description="Requests per minute per user (sessions and JWTs)."
+    )
+    redis_url: str | None = Field(
+        None,
+        description="Redis for rate limits shared by every content process; memory when unset. "
+        "When it cannot be reached, requests are let through (fail open) and it is logged.",
+    )
 
     def fill_defaults(self) -> None:
         super().fill_defaults()

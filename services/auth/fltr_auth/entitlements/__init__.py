@@ -1,0 +1,1 @@
+"""Entitlements: whether a user or an API key may use a dataset (visibility and pricing)."""
