@@ -12,6 +12,7 @@ from fltr_content.auth_client import AuthServiceClient
 from fltr_content.callers.resolver import CallerResolver
 from fltr_content.callers.router import router as callers_router
 from fltr_content.credits.router import router as credits_router
+from fltr_content.datasets.router import router as datasets_router
 from fltr_content.health.router import router as health_router
 from fltr_content.ratelimits.headers import RateLimitHeadersMiddleware
 from fltr_content.ratelimits.limiter import CallerRateLimits
@@ -83,4 +84,5 @@ def create_app(settings: ContentSettings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(callers_router)
     app.include_router(credits_router)
+    app.include_router(datasets_router)
     return app

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from fltr_content.datasets.models import Dataset
 from fltr_content.db import Base
 
 metadata = Base.metadata
+
+__all__ = ["Dataset", "metadata"]

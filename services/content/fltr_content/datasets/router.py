@@ -1,0 +1,99 @@
+"""``/api/v1/datasets``: create, read (by slug or id), update, soft delete and browse.
+
+Who may do what is ``fltr_content.datasets.policy``'s: a private dataset is 404 to anyone but
+its owner and admins. Listing pages hold at most 100 items (``limit``; more is a 422).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from fltr_content.callers.deps import CallerDep, OptionalCallerDep
+from fltr_content.datasets import service
+from fltr_content.datasets.schemas import (
+    Category,
+    DatasetCreate,
+    DatasetList,
+    DatasetOut,
+    DatasetUpdate,
+    ListingFilters,
+    SortKey,
+    Visibility,
+)
+from fltr_shared.db import SessionDep
+from fltr_shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+router = APIRouter(
+    prefix="/api/v1/datasets",
+    tags=["datasets"],
+    responses={
+        401: {"description": "No valid credential"},
+        403: {"description": "Not the owner, or not allowed at this scope"},
+        404: {"description": "No such dataset, or one the caller may not see"},
+    },
+)
+
+SlugOrId = Annotated[str, Path(min_length=1, max_length=100, description="Slug or id.")]
+
+
+@router.post("", status_code=201, response_model=DatasetOut, summary="Create a dataset")
+async def create_dataset(body: DatasetCreate, caller: CallerDep, session: SessionDep) -> DatasetOut:
+    return await service.create(session, caller, body)
+
+
+@router.get("", response_model=DatasetList, summary="Browse datasets")
+async def list_datasets(
+    caller: OptionalCallerDep,
+    session: SessionDep,
+    category: Category | None = None,
+    visibility: Visibility | None = None,
+    owner: Annotated[str | None, Query(max_length=64, description="An owner's id.")] = None,
+    featured: bool | None = None,
+    verified: bool | None = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Case-insensitive match on name/description.")
+    ] = None,
+    sort: Annotated[SortKey, Query(description="newest, rating or popularity.")] = "newest",
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page (max {MAX_PAGE_SIZE}).")
+    ] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[
+        str | None, Query(max_length=500, description="next_cursor of the previous page.")
+    ] = None,
+    offset: Annotated[
+        int | None, Query(ge=0, description="Items to skip (instead of a cursor); adds total.")
+    ] = None,
+) -> DatasetList:
+    filters = ListingFilters(
+        category=category,
+        visibility=visibility,
+        owner_id=owner,
+        featured=featured,
+        verified=verified,
+        q=q,
+    )
+    return await service.browse(
+        session, caller, filters, sort=sort, limit=limit, cursor=cursor, offset=offset
+    )
+
+
+@router.get("/{slug_or_id}", response_model=DatasetOut, summary="Read a dataset")
+async def read_dataset(
+    slug_or_id: SlugOrId, caller: OptionalCallerDep, session: SessionDep
+) -> DatasetOut:
+    return await service.get(session, caller, slug_or_id)
+
+
+@router.patch("/{slug_or_id}", response_model=DatasetOut, summary="Change a dataset")
+async def update_dataset(
+    slug_or_id: SlugOrId, body: DatasetUpdate, caller: CallerDep, session: SessionDep
+) -> DatasetOut:
+    return await service.update(session, caller, slug_or_id, body)
+
+
+@router.delete("/{slug_or_id}", status_code=204, summary="Delete a dataset (soft)")
+async def delete_dataset(slug_or_id: SlugOrId, caller: CallerDep, session: SessionDep) -> Response:
+    await service.delete(session, caller, slug_or_id)
+    return Response(status_code=204)

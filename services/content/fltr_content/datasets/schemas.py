@@ -1,0 +1,117 @@
+"""Request and response bodies of ``/api/v1/datasets``.
+
+Documented limits: ``name`` 1..200 characters, ``slug`` 1..100 of ``[a-z0-9-]``,
+``description`` at most 10,000 characters, ``metadata`` a JSON object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_DESCRIPTION_LENGTH = 10_000
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+Category = Literal["medical", "legal", "travel", "finance", "tech", "other"]
+Visibility = Literal["public", "private", "premium"]
+Status = Literal["uploading", "processing", "ready", "failed"]
+PricingModel = Literal["free", "one_time", "subscription"]
+SortKey = Literal["newest", "rating", "popularity"]
+
+
+class DatasetCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    slug: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        pattern=SLUG_PATTERN,
+        description="Default: made from the name, with -2, -3, ... when taken.",
+    )
+    description: str = Field("", max_length=MAX_DESCRIPTION_LENGTH)
+    category: Category = "other"
+    visibility: Visibility = "public"
+    pricing_model: PricingModel = "free"
+    price_cents: int | None = Field(None, ge=0, le=100_000_000)
+    price_monthly_cents: int | None = Field(None, ge=0, le=100_000_000)
+    price_annual_cents: int | None = Field(None, ge=0, le=100_000_000)
+    embedding_model: str | None = Field(None, min_length=1, max_length=200)
+    embedding_dimension: int | None = Field(None, ge=1, le=65_536)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class DatasetUpdate(BaseModel):
+    """Only the fields sent are changed. ``is_featured`` and ``is_verified``: admins only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    slug: str | None = Field(None, min_length=1, max_length=100, pattern=SLUG_PATTERN)
+    description: str | None = Field(None, max_length=MAX_DESCRIPTION_LENGTH)
+    category: Category | None = None
+    visibility: Visibility | None = None
+    pricing_model: PricingModel | None = None
+    price_cents: int | None = Field(None, ge=0, le=100_000_000)
+    price_monthly_cents: int | None = Field(None, ge=0, le=100_000_000)
+    price_annual_cents: int | None = Field(None, ge=0, le=100_000_000)
+    embedding_model: str | None = Field(None, min_length=1, max_length=200)
+    embedding_dimension: int | None = Field(None, ge=1, le=65_536)
+    metadata: dict[str, Any] | None = None
+    is_featured: bool | None = None
+    is_verified: bool | None = None
+
+
+class DatasetOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    slug: str
+    name: str
+    description: str
+    category: Category
+    visibility: Visibility
+    status: Status
+    pricing_model: PricingModel
+    price_cents: int | None
+    price_monthly_cents: int | None
+    price_annual_cents: int | None
+    embedding_model: str | None
+    embedding_dimension: int | None
+    document_count: int
+    view_count: int
+    download_count: int
+    rating_average: float
+    rating_count: int
+    is_featured: bool
+    is_verified: bool
+    metadata: dict[str, Any] = Field(validation_alias="metadata_")
+    owner_id: str
+    owner_type: Literal["user", "team"]
+    created_at: datetime
+    updated_at: datetime
+
+
+class DatasetList(BaseModel):
+    """A page of the listing. Cursor mode (default): ``next_cursor`` is null on the last
+    page and ``total`` is null. Offset mode (``offset`` given): ``total`` counts every match."""
+
+    items: list[DatasetOut]
+    next_cursor: str | None
+    total: int | None
+    limit: int
+    offset: int | None
+
+
+@dataclass(frozen=True)
+class ListingFilters:
+    """The listing's filters; ``None`` means any."""
+
+    category: str | None = None
+    visibility: str | None = None
+    owner_id: str | None = None
+    featured: bool | None = None
+    verified: bool | None = None
+    q: str | None = None
