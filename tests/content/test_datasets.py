@@ -58,7 +58,7 @@ async def test_create_read_update_delete(
         pricing_model="subscription",
         price_monthly_cents=900,
         metadata={"source": "fda"},
-        tags=["pharma"],  # tags arrive with the tags slice; ignored until then
+        tags=["pharma"],
     )
     assert made["slug"] == "drug-interactions"
     assert len(made["id"]) == 32
@@ -67,6 +67,7 @@ async def test_create_read_update_delete(
     assert made["owner_id"] == owner.user["id"]
     assert made["owner_type"] == "user"
     assert made["metadata"] == {"source": "fda"}
+    assert made["tags"] == ["pharma"]
 
     for key in (made["slug"], made["id"]):
         read = await content_client.get(f"{DATASETS}/{key}")

@@ -17,6 +17,7 @@ from fltr_content.health.router import router as health_router
 from fltr_content.ratelimits.headers import RateLimitHeadersMiddleware
 from fltr_content.ratelimits.limiter import CallerRateLimits
 from fltr_content.settings import ContentSettings
+from fltr_content.tags.router import router as tags_router
 from fltr_content.vectors.store import VectorStore
 from fltr_shared.app_factory import install_common
 from fltr_shared.db import Database, create_engine
@@ -85,4 +86,5 @@ def create_app(settings: ContentSettings | None = None) -> FastAPI:
     app.include_router(callers_router)
     app.include_router(credits_router)
     app.include_router(datasets_router)
+    app.include_router(tags_router)
     return app

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fltr_content.datasets.models import Dataset
 from fltr_content.db import Base
+from fltr_content.tags.models import DatasetTag, Tag
 
 metadata = Base.metadata
 
-__all__ = ["Dataset", "metadata"]
+__all__ = ["Dataset", "DatasetTag", "Tag", "metadata"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,8 +74,12 @@ def _visible(scope: ListingScope) -> ColumnElement[bool] | None:
     return or_(public, and_(Dataset.owner_type == owner_type, Dataset.owner_id == owner_id))
 
 
-def _conditions(scope: ListingScope, filters: ListingFilters) -> list[ColumnElement[bool]]:
+def _conditions(
+    scope: ListingScope, filters: ListingFilters, tagged: Select[str] | None
+) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [Dataset.deleted_at.is_(None)]
+    if tagged is not None:
+        conditions.append(Dataset.id.in_(tagged))
     visible = _visible(scope)
     if visible is not None:
         conditions.append(visible)
@@ -110,11 +114,12 @@ async def list_page(
     limit: int,
     after: tuple[Any, str] | None = None,
     offset: int | None = None,
+    tagged: Select[str] | None = None,
 ) -> list[Dataset]:
     """Up to ``limit`` rows in ``sort`` order (descending, then id), after the cursor's key
-    or from ``offset``."""
+    or from ``offset``. ``tagged``: a subquery of dataset ids (the tag filter)."""
     column = SORT_COLUMNS[sort]
-    conditions = _conditions(scope, filters)
+    conditions = _conditions(scope, filters, tagged)
     if after is not None:
         key, last_id = after
         conditions.append(or_(column < key, and_(column == key, Dataset.id < last_id)))
@@ -125,9 +130,14 @@ async def list_page(
     return list(rows)
 
 
-async def count(session: AsyncSession, scope: ListingScope, filters: ListingFilters) -> int:
+async def count(
+    session: AsyncSession,
+    scope: ListingScope,
+    filters: ListingFilters,
+    tagged: Select[str] | None = None,
+) -> int:
     total = await session.scalar(
-        select(func.count()).select_from(Dataset).where(*_conditions(scope, filters))
+        select(func.count()).select_from(Dataset).where(*_conditions(scope, filters, tagged))
     )
     return int(total or 0)
 

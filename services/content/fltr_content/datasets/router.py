@@ -50,6 +50,7 @@ async def list_datasets(
     category: Category | None = None,
     visibility: Visibility | None = None,
     owner: Annotated[str | None, Query(max_length=64, description="An owner's id.")] = None,
+    tag: Annotated[str | None, Query(max_length=100, description="A tag's slug.")] = None,
     featured: bool | None = None,
     verified: bool | None = None,
     q: Annotated[
@@ -73,6 +74,7 @@ async def list_datasets(
         featured=featured,
         verified=verified,
         q=q,
+        tag=tag,
     )
     return await service.browse(
         session, caller, filters, sort=sort, limit=limit, cursor=cursor, offset=offset

@@ -1,7 +1,8 @@
 """Request and response bodies of ``/api/v1/datasets``.
 
 Documented limits: ``name`` 1..200 characters, ``slug`` 1..100 of ``[a-z0-9-]``,
-``description`` at most 10,000 characters, ``metadata`` a JSON object.
+``description`` at most 10,000 characters, ``metadata`` a JSON object, ``tags`` at most 20
+names of 1..50 characters (see ``fltr_content.tags.schemas``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from fltr_content.tags.schemas import TagNames
 
 MAX_DESCRIPTION_LENGTH = 10_000
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -41,6 +44,7 @@ class DatasetCreate(BaseModel):
     embedding_model: str | None = Field(None, min_length=1, max_length=200)
     embedding_dimension: int | None = Field(None, ge=1, le=65_536)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    tags: TagNames = Field(default_factory=list, description="Tag names; created on first use.")
 
 
 class DatasetUpdate(BaseModel):
@@ -60,6 +64,7 @@ class DatasetUpdate(BaseModel):
     embedding_model: str | None = Field(None, min_length=1, max_length=200)
     embedding_dimension: int | None = Field(None, ge=1, le=65_536)
     metadata: dict[str, Any] | None = None
+    tags: TagNames | None = Field(None, description="Replaces the dataset's tags.")
     is_featured: bool | None = None
     is_verified: bool | None = None
 
@@ -92,6 +97,7 @@ class DatasetOut(BaseModel):
     owner_type: Literal["user", "team"]
     created_at: datetime
     updated_at: datetime
+    tags: list[str] = Field(default_factory=list, description="Tag names, sorted.")
 
 
 class DatasetList(BaseModel):
@@ -115,3 +121,4 @@ class ListingFilters:
     featured: bool | None = None
     verified: bool | None = None
     q: str | None = None
+    tag: str | None = None  # a tag's slug

@@ -26,6 +26,7 @@ from fltr_content.datasets.schemas import (
     DatasetUpdate,
     ListingFilters,
 )
+from fltr_content.tags import service as tags
 from fltr_shared.db import utcnow
 from fltr_shared.errors import BadRequest, Conflict, Forbidden, NotFound
 
@@ -102,7 +103,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
 async def create(session: AsyncSession, caller: Caller, body: DatasetCreate) -> DatasetOut:
     if not policy.can_create(caller):
         raise Forbidden("Creating a dataset needs the write scope.")
-    values = body.model_dump(exclude={"slug", "metadata"})
+    values = body.model_dump(exclude={"slug", "metadata", "tags"})
     for attempt in range(_GENERATED_SLUG_ATTEMPTS):
         if body.slug is not None:
             slug = body.slug
@@ -124,8 +125,18 @@ async def create(session: AsyncSession, caller: Caller, body: DatasetCreate) -> 
             if body.slug is not None or attempt == _GENERATED_SLUG_ATTEMPTS - 1:
                 raise _taken(slug) from None
             continue
-        return DatasetOut.model_validate(dataset)
+        names = await tags.set_dataset_tags(session, dataset.id, body.tags)
+        return _out(dataset, names)
     raise AssertionError("unreachable")
+
+
+def _out(dataset: Dataset, tag_names: list[str]) -> DatasetOut:
+    return DatasetOut.model_validate(dataset).model_copy(update={"tags": tag_names})
+
+
+async def _with_tags(session: AsyncSession, dataset: Dataset) -> DatasetOut:
+    names = await tags.names_by_dataset(session, [dataset.id])
+    return _out(dataset, names[dataset.id])
 
 
 async def _readable(session: AsyncSession, caller: Caller | None, slug_or_id: str) -> Dataset:
@@ -136,7 +147,7 @@ async def _readable(session: AsyncSession, caller: Caller | None, slug_or_id: st
 
 
 async def get(session: AsyncSession, caller: Caller | None, slug_or_id: str) -> DatasetOut:
-    return DatasetOut.model_validate(await _readable(session, caller, slug_or_id))
+    return await _with_tags(session, await _readable(session, caller, slug_or_id))
 
 
 async def _editable(session: AsyncSession, caller: Caller, slug_or_id: str) -> Dataset:
@@ -156,6 +167,7 @@ async def update(
         for field, value in body.model_dump(exclude_unset=True).items()
         if value is not None or field in _NULLABLE_FIELDS
     }
+    new_tags = changes.pop("tags", None)
     admin_fields = policy.ADMIN_ONLY_FIELDS & changes.keys()
     if admin_fields and not policy.can_set_admin_fields(caller):
         raise Forbidden(f"Only admins may set {', '.join(sorted(admin_fields))}.")
@@ -168,7 +180,9 @@ async def update(
         await repository.save(session, dataset)
     except SlugTaken:
         raise _taken(str(changes.get("slug"))) from None
-    return DatasetOut.model_validate(dataset)
+    if new_tags is not None:
+        return _out(dataset, await tags.set_dataset_tags(session, dataset.id, new_tags))
+    return await _with_tags(session, dataset)
 
 
 async def delete(session: AsyncSession, caller: Caller, slug_or_id: str) -> None:
@@ -176,6 +190,7 @@ async def delete(session: AsyncSession, caller: Caller, slug_or_id: str) -> None
     dataset = await _editable(session, caller, slug_or_id)
     dataset.deleted_at = utcnow()
     await repository.save(session, dataset)
+    await tags.release_dataset(session, dataset.id)
 
 
 async def browse(
@@ -193,17 +208,26 @@ async def browse(
     after = decode_cursor(cursor, sort) if cursor is not None else None
     scope = policy.listing_scope(caller)
     # one row more than asked says whether another page exists
+    tagged = tags.dataset_ids_tagged(filters.tag) if filters.tag is not None else None
     rows = await repository.list_page(
-        session, scope, filters, sort=sort, limit=limit + 1, after=after, offset=offset
+        session,
+        scope,
+        filters,
+        sort=sort,
+        limit=limit + 1,
+        after=after,
+        offset=offset,
+        tagged=tagged,
     )
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = (
         encode_cursor(repository.sort_key(rows[-1], sort), rows[-1].id) if more and rows else None
     )
-    total = await repository.count(session, scope, filters) if offset is not None else None
+    total = await repository.count(session, scope, filters, tagged) if offset is not None else None
+    names = await tags.names_by_dataset(session, [row.id for row in rows])
     return DatasetList(
-        items=[DatasetOut.model_validate(row) for row in rows],
+        items=[_out(row, names[row.id]) for row in rows],
         next_cursor=next_cursor,
         total=total,
         limit=limit,
