@@ -16,6 +16,7 @@ from fltr_content.datasets.router import router as datasets_router
 from fltr_content.health.router import router as health_router
 from fltr_content.ratelimits.headers import RateLimitHeadersMiddleware
 from fltr_content.ratelimits.limiter import CallerRateLimits
+from fltr_content.reviews.router import router as reviews_router
 from fltr_content.settings import ContentSettings
 from fltr_content.tags.router import router as tags_router
 from fltr_content.vectors.store import VectorStore
@@ -87,4 +88,5 @@ def create_app(settings: ContentSettings | None = None) -> FastAPI:
     app.include_router(credits_router)
     app.include_router(datasets_router)
     app.include_router(tags_router)
+    app.include_router(reviews_router)
     return app

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fltr_content.datasets.models import Dataset
 from fltr_content.db import Base
+from fltr_content.reviews.models import Review, ReviewVote
 from fltr_content.tags.models import DatasetTag, Tag
 
 metadata = Base.metadata
 
-__all__ = ["Dataset", "DatasetTag", "Tag", "metadata"]
+__all__ = ["Dataset", "DatasetTag", "Review", "ReviewVote", "Tag", "metadata"]
