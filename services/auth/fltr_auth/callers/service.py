@@ -13,6 +13,7 @@ from fltr_auth.sessions.transport import token_from_value
 from fltr_auth.users import service as users
 from fltr_auth.users.models import User
 from fltr_shared.db import utcnow
+from fltr_shared.tokens import looks_like_jwt
 
 
 def _user(user: User) -> CallerUser:
@@ -34,7 +35,7 @@ async def resolve(
     value = value.strip()
     if value.lower().startswith("bearer "):
         value = value[7:].strip()
-    if jwt_service.looks_like_jwt(value):
+    if looks_like_jwt(value):
         try:
             claims = await jwt_service.verify(db, jwt_config, value)
         except jwt_service.InvalidJwt:

@@ -102,7 +102,3 @@ async def verify(db: AsyncSession, config: JwtConfig, token: str) -> dict[str, A
     except pyjwt.PyJWTError as exc:
         raise InvalidJwt(str(exc)) from exc
     return claims
-
-
-def looks_like_jwt(value: str) -> bool:
-    return value.count(".") == 2 and value.startswith("eyJ")

@@ -16,11 +16,11 @@ from fltr_content.callers.resolver import (
     SESSION_COOKIES,
     Caller,
     CallerResolver,
-    looks_like_jwt,
 )
 from fltr_content.ratelimits.headers import remember_window
 from fltr_content.ratelimits.limiter import CallerRateLimits
 from fltr_shared.errors import Unauthorized
+from fltr_shared.tokens import looks_like_jwt
 
 
 def _resolver(request: Request) -> CallerResolver:

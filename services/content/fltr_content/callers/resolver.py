@@ -233,7 +233,3 @@ def _key_caller(answer: dict[str, Any]) -> Caller:
         email_verified=user["email_verified"],
         **common,
     )
-
-
-def looks_like_jwt(value: str) -> bool:
-    return value.count(".") == 2 and value.startswith("eyJ")
