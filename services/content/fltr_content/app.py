@@ -19,6 +19,7 @@ from fltr_content.ratelimits.limiter import CallerRateLimits
 from fltr_content.reviews.router import router as reviews_router
 from fltr_content.settings import ContentSettings
 from fltr_content.tags.router import router as tags_router
+from fltr_content.vectors.chunks import ChunkStore
 from fltr_content.vectors.store import VectorStore
 from fltr_shared.app_factory import install_common
 from fltr_shared.db import Database, create_engine
@@ -64,6 +65,7 @@ def create_app(settings: ContentSettings | None = None) -> FastAPI:
         app.state.rate_limits = rate_limits
         app.state.db = database
         app.state.vectors = vectors
+        app.state.chunks = ChunkStore(vectors, shards=settings.milvus_shards)
         app.state.auth_client = auth_client
         await vectors.open()
         try:

@@ -64,3 +64,16 @@ class AuthServiceClient:
                 f"The auth service answered {response.status_code} to a credits read."
             )
         return response.status_code, response.json()
+
+    async def credits_write(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """A ledger operation (``deduct``, ``holds``, ``holds/{id}/capture``, ...). Every body
+        carries an idempotency key, so the POST is safe to retry; the auth service's 4xx
+        answers (402, 409, 404) are returned for the caller to act on."""
+        response = await self._client.request(
+            "POST", f"/internal/v1/credits/{path}", json=body, idempotent=True
+        )
+        if response.status_code >= 500:
+            raise UpstreamUnavailable(
+                f"The auth service answered {response.status_code} to a credits operation."
+            )
+        return response.status_code, response.json()

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from fltr_content.datasets.models import Dataset
 from fltr_content.db import Base
+from fltr_content.documents.models import Document
+from fltr_content.jobs.models import ProcessingJob
 from fltr_content.reviews.models import Review, ReviewVote
 from fltr_content.tags.models import DatasetTag, Tag
+from fltr_content.versions.models import DatasetVersion, VersionDocument
 
 metadata = Base.metadata
 
-__all__ = ["Dataset", "DatasetTag", "Review", "ReviewVote", "Tag", "metadata"]
+__all__ = [
+    "Dataset",
+    "DatasetTag",
+    "DatasetVersion",
+    "Document",
+    "ProcessingJob",
+    "Review",
+    "ReviewVote",
+    "Tag",
+    "VersionDocument",
+    "metadata",
+]

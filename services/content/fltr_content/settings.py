@@ -55,6 +55,9 @@ class ContentSettings(ServiceSettings):
         "VAR_DIR/milvus.db.",
     )
     milvus_token: SecretStr | None = Field(None, description="Milvus server token (user:pass).")
+    milvus_shards: int = Field(
+        1, ge=1, le=16, description="Shards of each new chunk collection (Milvus server only)."
+    )
     api_key_cache_seconds: float = Field(
         5.0,
         ge=0,

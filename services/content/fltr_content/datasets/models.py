@@ -56,6 +56,10 @@ class Dataset(Base):
             "AND (price_annual_cents IS NULL OR price_annual_cents >= 0)",
             name="prices",
         ),
+        CheckConstraint(
+            "chunk_size BETWEEN 32 AND 2048 AND chunk_overlap >= 0 AND chunk_overlap < chunk_size",
+            name="chunking",
+        ),
         # the listing filters and sorts of seed 000 (browse by owner, category, visibility,
         # newest first, featured first)
         Index("datasets_owner_idx", "owner_type", "owner_id"),
@@ -88,6 +92,11 @@ class Dataset(Base):
     is_featured: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     is_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    # the version unpinned callers get; null until something is published (the working copy)
+    active_version_id: Mapped[str | None] = mapped_column(Text)
+    # token-aware chunking of this dataset's documents
+    chunk_size: Mapped[int] = mapped_column(Integer, default=256, server_default=text("256"))
+    chunk_overlap: Mapped[int] = mapped_column(Integer, default=32, server_default=text("32"))
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP")
     )

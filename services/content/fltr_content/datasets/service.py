@@ -27,6 +27,7 @@ from fltr_content.datasets.schemas import (
     ListingFilters,
 )
 from fltr_content.tags import service as tags
+from fltr_content.versions import service as versions
 from fltr_shared.db import utcnow
 from fltr_shared.errors import BadRequest, Conflict, Forbidden, NotFound
 
@@ -125,6 +126,7 @@ async def create(session: AsyncSession, caller: Caller, body: DatasetCreate) -> 
             if body.slug is not None or attempt == _GENERATED_SLUG_ATTEMPTS - 1:
                 raise _taken(slug) from None
             continue
+        await versions.create_working_copy(session, dataset, created_by=caller.user_id)
         names = await tags.set_dataset_tags(session, dataset.id, body.tags)
         return _out(dataset, names)
     raise AssertionError("unreachable")
