@@ -12,6 +12,10 @@ from fltr_auth.admin.router import router as admin_router
 from fltr_auth.api_keys.router import internal_router as api_keys_internal_router
 from fltr_auth.api_keys.router import router as api_keys_router
 from fltr_auth.api_keys.usage import LastUsedFlusher, UsageRecorder
+from fltr_auth.billing.internal_router import router as billing_internal_router
+from fltr_auth.billing.internal_router import stripe_router as billing_stripe_router
+from fltr_auth.billing.router import router as billing_router
+from fltr_auth.billing.router import webhook_router as billing_webhook_router
 from fltr_auth.credentials.router import router as credentials_router
 from fltr_auth.credits.internal_router import router as credits_internal_router
 from fltr_auth.credits.router import router as credits_router
@@ -20,6 +24,7 @@ from fltr_auth.deps import origin_guard
 from fltr_auth.email.sender import Mailer, email_sender
 from fltr_auth.entitlements.router import router as entitlements_router
 from fltr_auth.health.router import router as health_router
+from fltr_auth.internal.directory_router import router as directory_router
 from fltr_auth.internal.router import router as internal_router
 from fltr_auth.jwt.router import router as jwt_router
 from fltr_auth.sessions.router import router as sessions_router
@@ -91,11 +96,16 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         api_keys_router,
     ):
         app.include_router(router, dependencies=[Depends(origin_guard)])
+    app.include_router(billing_router)  # its own guards: billing on, then the origin check
+    app.include_router(billing_webhook_router)  # Stripe signs these; no session, no origin
     for internal in (
         internal_router,
         api_keys_internal_router,
         entitlements_router,
         credits_internal_router,
+        billing_internal_router,
+        billing_stripe_router,
+        directory_router,
     ):
         app.include_router(internal, dependencies=[Depends(require_service_token(service_token))])
     return app

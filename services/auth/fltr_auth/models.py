@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from fltr_auth.api_keys.models import ApiKey
+from fltr_auth.billing.models import (
+    BillingReversal,
+    CuratorEarning,
+    CuratorPayoutAccount,
+    Purchase,
+    StripeEvent,
+    Subscription,
+)
 from fltr_auth.credits.models import CreditAccount, CreditHold, CreditOperation, CreditTransaction
 from fltr_auth.db import Base
 from fltr_auth.jwt.models import Jwk
@@ -16,15 +24,21 @@ metadata = Base.metadata
 __all__ = [
     "Account",
     "ApiKey",
+    "BillingReversal",
     "CreditAccount",
     "CreditHold",
     "CreditOperation",
     "CreditTransaction",
+    "CuratorEarning",
+    "CuratorPayoutAccount",
     "Invitation",
     "Jwk",
     "Member",
     "Organization",
+    "Purchase",
     "Session",
+    "StripeEvent",
+    "Subscription",
     "Team",
     "TeamMember",
     "User",

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import NoDecode
 
+from fltr_auth.billing.config import CreditPack, Plan, default_plans
 from fltr_shared.settings import ServiceSettings, comma_separated, shared_secret_file
 
 BETTER_AUTH_SECRET_FILE = "better-auth-secret"  # noqa: S105 (a file name)
@@ -197,3 +198,40 @@ class AuthSettings(ServiceSettings):
         secret = shared_secret_file(self.var_dir / API_KEY_HASH_SECRET_FILE)
         self.api_key_hash_secret = SecretStr(secret)
         return self.api_key_hash_secret
+
+    # ---- billing (Stripe); every /api/v1/billing endpoint answers 503 without the key
+
+    stripe_secret_key: SecretStr | None = Field(
+        None, description="Stripe secret API key; unset turns billing off (503 billing_disabled)."
+    )
+    stripe_webhook_secret: SecretStr | None = Field(
+        None, description="Signing secret (whsec_...) of the Stripe webhook endpoint."
+    )
+    stripe_api_base: str | None = Field(
+        None, description="Another base URL for the Stripe API (a proxy); default Stripe's."
+    )
+    billing_credit_packs: dict[str, CreditPack] = Field(
+        default_factory=dict,
+        description='Credit packs as JSON: {"name": {"price_id": "price_...", "credits": 1000}}.',
+    )
+    billing_plans: dict[str, Plan] = Field(
+        default_factory=default_plans,
+        description='Plans as JSON: {"name": {"prices": {"month": "price_...", "year": ...}, '
+        '"monthly_credits": N, "limits": {"api_keys": 3, ...}}}; "free" applies without one.',
+    )
+    billing_revenue_share_percent: float = Field(
+        70.0, ge=0, le=100, description="Curators' share of what premium datasets earn."
+    )
+    billing_currency: str = Field(
+        "usd", min_length=3, max_length=3, description="Currency of dataset prices."
+    )
+    billing_success_url: str = Field(
+        "http://localhost:3000/billing/success?session_id={CHECKOUT_SESSION_ID}",
+        description="Where Stripe Checkout returns after payment.",
+    )
+    billing_cancel_url: str = Field(
+        "http://localhost:3000/billing/cancel", description="Where a canceled Checkout returns."
+    )
+    billing_portal_return_url: str = Field(
+        "http://localhost:3000/billing", description="Where the customer portal returns."
+    )

@@ -18,6 +18,7 @@ from fltr_auth.api_keys.schemas import (
     VerifyIn,
 )
 from fltr_auth.api_keys.usage import UsageRecorder
+from fltr_auth.billing.policy import BillingPolicy
 from fltr_auth.callers.schemas import CallerUser
 from fltr_auth.deps import CurrentSessionDep, SettingsDep
 from fltr_shared.db import SessionDep, utcnow
@@ -30,6 +31,7 @@ def _policy(request: Request, settings: SettingsDep) -> service.KeyPolicy:
         hash_secret=request.app.state.api_key_hash_secret,
         default_rate_limit_per_minute=settings.api_key_default_rate_limit_per_minute,
         max_active_per_owner=settings.api_key_max_active_per_owner,
+        plans=BillingPolicy.from_settings(settings),
     )
 
 

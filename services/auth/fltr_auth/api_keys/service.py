@@ -23,6 +23,8 @@ from fltr_auth.api_keys import hashing, repository
 from fltr_auth.api_keys.models import ApiKey
 from fltr_auth.api_keys.schemas import ApiKeyCreateIn, ApiKeyUpdateIn, OwnerType, Status
 from fltr_auth.api_keys.usage import UsageRecorder
+from fltr_auth.billing import limits
+from fltr_auth.billing.policy import BillingPolicy
 from fltr_auth.credits import service as credits
 from fltr_auth.security.ids import generate_id
 from fltr_auth.sessions.service import is_banned
@@ -42,6 +44,7 @@ class KeyPolicy:
     hash_secret: str
     default_rate_limit_per_minute: int
     max_active_per_owner: int
+    plans: BillingPolicy | None = None  # the plan's api_keys limit, while billing is on
 
 
 @dataclass(frozen=True)
@@ -137,11 +140,13 @@ async def create(
     _check_scopes(user, body.scopes)
     now = utcnow()
     await repository.lock_owner(db, owner.type, owner.id)
-    if await repository.count_active(db, owner.type, owner.id, now) >= policy.max_active_per_owner:
+    active = await repository.count_active(db, owner.type, owner.id, now)
+    if active >= policy.max_active_per_owner:
         raise Conflict(
             f"At most {policy.max_active_per_owner} active API keys per owner; revoke one first.",
             code="too_many_api_keys",
         )
+    await limits.enforce(db, policy.plans, "api_keys", owner.type, owner.id, active)
     secret = hashing.generate_key()
     key = ApiKey(
         id=generate_id(),

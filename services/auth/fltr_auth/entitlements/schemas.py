@@ -14,7 +14,9 @@ Reason = Literal[
     "team_member",  # the dataset belongs to a team the caller is in (or a key of that team)
     "admin",  # a site admin (a key needs the admin scope for this)
     "private",  # refused: private and not the owner's side
-    "premium",  # refused: paid, and no subscription or purchase (billing fills this in)
+    "subscribed",  # paid: an active subscription to this dataset (or the owner's team's)
+    "purchased",  # paid: a one-time purchase of this dataset
+    "premium",  # refused: paid, and no active subscription or purchase
     "not_in_allowlist",  # refused: the key's dataset allowlist does not name it
     "invalid_api_key",  # refused: unknown, revoked or expired key, or its owner is banned
     "unknown_user",  # refused: no such user, or banned

@@ -1,10 +1,12 @@
-"""Who may use a dataset. Until billing adds subscriptions and purchases, a paid (premium)
-dataset is open to its owner's side and site admins only.
+"""Who may use a dataset.
 
 - A key is checked against its dataset allowlist first, then acts as its owner: a user's
   key as that user (site-admin rights only with the ``admin`` scope), a team's key as a
   member of that team.
-- public + free: allowed. Otherwise the owner, a member of the owning team, or a site admin.
+- public + free: allowed. Otherwise the owner, a member of the owning team, or a site admin;
+  and a paid dataset (not private) also to whoever has an active subscription to it (status
+  active or trialing, period not ended) or has bought it (paid, not refunded), themselves or
+  (for a team's key) their team.
 
 Never commits.
 """
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fltr_auth.api_keys import service as api_keys
+from fltr_auth.billing import repository as billing
 from fltr_auth.entitlements.schemas import EntitlementCheckIn, Reason
 from fltr_auth.sessions.service import is_banned
 from fltr_auth.teams import service as teams
@@ -74,4 +77,11 @@ async def check(db: AsyncSession, request: EntitlementCheckIn) -> Decision:
         return Decision(True, "team_member")
     if principal.admin:
         return Decision(True, "admin")
-    return Decision(False, "private" if request.visibility == "private" else "premium")
+    if request.visibility == "private":
+        return Decision(False, "private")
+    subscribers = [i for i in (principal.user_id, principal.team_id) if i is not None]
+    if await billing.has_active_dataset_subscription(db, subscribers, request.dataset_id, utcnow()):
+        return Decision(True, "subscribed")
+    if await billing.has_paid_purchase(db, subscribers, request.dataset_id):
+        return Decision(True, "purchased")
+    return Decision(False, "premium")

@@ -20,6 +20,8 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fltr_auth.billing import limits
+from fltr_auth.billing.policy import BillingPolicy
 from fltr_auth.email.sender import Email
 from fltr_auth.errors import AuthBadRequest
 from fltr_auth.security.ids import generate_id
@@ -170,7 +172,10 @@ async def _live_invitation(db: AsyncSession, invitation_id: str) -> Invitation:
 
 
 async def accept_invitation(
-    db: AsyncSession, current: ActiveSession, invitation_id: str
+    db: AsyncSession,
+    current: ActiveSession,
+    invitation_id: str,
+    plans: BillingPolicy | None = None,
 ) -> tuple[Invitation, Member]:
     """``POST /organization/accept-invitation``: the invited user joins with its role.
 
@@ -180,8 +185,10 @@ async def accept_invitation(
     invitation = await _live_invitation(db, invitation_id)
     _check_recipient(invitation, current)
     org_id = invitation.organization_id
-    if await repository.count_members(db, org_id) >= MEMBERSHIP_LIMIT:
+    members = await repository.count_members(db, org_id)
+    if members >= MEMBERSHIP_LIMIT:
         raise forbidden("ORGANIZATION_MEMBERSHIP_LIMIT_REACHED")
+    await limits.enforce(db, plans, "team_seats", "team", org_id, members)  # the plan's seats
     if await repository.get_organization(db, org_id) is None:
         raise bad_request("ORGANIZATION_NOT_FOUND")
     if await repository.get_member(db, org_id, current.user.id) is not None:

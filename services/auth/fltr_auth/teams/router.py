@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from fltr_auth.billing.policy import BillingPolicy
 from fltr_auth.deps import CurrentSessionDep, EmailDep, SettingsDep
 from fltr_auth.settings import AuthSettings
 from fltr_auth.teams import invitation_service, service, team_service
@@ -354,9 +355,11 @@ async def invite_member(
     summary="Accept an invitation sent to the caller's email",
 )
 async def accept_invitation(
-    body: InvitationIdIn, current: CurrentSessionDep, db: SessionDep
+    body: InvitationIdIn, current: CurrentSessionDep, db: SessionDep, settings: SettingsDep
 ) -> AcceptedInvitationOut:
-    invitation, member = await invitation_service.accept_invitation(db, current, body.invitation_id)
+    invitation, member = await invitation_service.accept_invitation(
+        db, current, body.invitation_id, plans=BillingPolicy.from_settings(settings)
+    )
     return AcceptedInvitationOut(
         invitation=InvitationOut.model_validate(invitation),
         member=MemberOut.model_validate(member),

@@ -1,0 +1,1 @@
+"""Billing: Stripe checkout, webhooks, subscriptions, purchases, plan limits, earnings."""
