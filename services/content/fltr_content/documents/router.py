@@ -1,0 +1,209 @@
+"""Documents of a dataset: upload (multipart, streamed), upload from a URL, list, read, delete.
+
+Limits (settings): MAX_UPLOAD_FILE_BYTES a file (default 50 MB) and MAX_UPLOAD_FILES a request
+(default 500), enforced while the body streams: 413 as soon as one is passed. The file type is
+decided from the bytes (415 for executables and other binaries, 422 for empty or undecodable
+files), and one bad file refuses the whole upload, naming it, with nothing kept or charged.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path as FsPath
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from fltr_content.callers.deps import CallerDep, OptionalCallerDep
+from fltr_content.documents import reembed, service
+from fltr_content.documents.remote import fetch_to_file
+from fltr_content.documents.schemas import DocumentOut, FromUrlIn, ReembedOut, UploadOut
+from fltr_content.documents.upload_stream import UploadReader
+from fltr_content.settings import ContentSettings
+from fltr_shared.db import Database, SessionDep
+from fltr_shared.errors import PayloadTooLarge
+from fltr_shared.pagination import Page, PageParamsDep
+
+router = APIRouter(
+    prefix="/api/v1/datasets",
+    tags=["documents"],
+    responses={
+        401: {"description": "No valid credential"},
+        403: {"description": "Not the dataset's editor, or not at this scope"},
+        404: {"description": "No such dataset or document, or one the caller may not see"},
+    },
+)
+
+Ref = Annotated[
+    str, Path(min_length=1, max_length=140, description="Slug or id, optionally @version.")
+]
+DocumentId = Annotated[str, Path(min_length=1, max_length=64)]
+MULTIPART_OVERHEAD = 64 * 1024  # headers and boundaries per file, generously
+
+
+def _start_jobs(request: Request, job_ids: list[str]) -> None:
+    runner = request.app.state.jobs
+    for job_id in job_ids:
+        runner.submit(job_id)
+
+
+@router.post(
+    "/{ref}/documents",
+    status_code=202,
+    response_model=UploadOut,
+    summary="Upload documents (multipart, field 'files', repeatable)",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "files": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            }
+                        },
+                        "required": ["files"],
+                    }
+                }
+            },
+            "required": True,
+        }
+    },
+)
+async def upload(ref: Ref, request: Request, caller: CallerDep) -> UploadOut:
+    settings: ContentSettings = request.app.state.settings
+    database: Database = request.app.state.db
+    declared = request.headers.get("content-length")
+    ceiling = settings.max_upload_files * (settings.max_upload_file_bytes + MULTIPART_OVERHEAD)
+    if declared is not None and declared.isdigit() and int(declared) > ceiling:
+        raise PayloadTooLarge(
+            "The upload is larger than the limits allow.", code="upload_too_large"
+        )
+    # refuse strangers before reading their bytes
+    async with database.transaction() as session:
+        await service.editable_dataset(session, caller, ref)
+    assert settings.storage_dir is not None
+    settings.storage_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=settings.storage_dir, prefix=".incoming-") as workdir:
+        reader = UploadReader(
+            FsPath(workdir),
+            max_file_bytes=settings.max_upload_file_bytes,
+            max_files=settings.max_upload_files,
+        )
+        received = await reader.read(request.headers.get("content-type", ""), request.stream())
+        async with database.transaction() as session:
+            dataset = await service.editable_dataset(session, caller, ref)
+            documents = await service.upload(
+                session,
+                caller,
+                dataset,
+                received,
+                settings=settings,
+                storage=request.app.state.storage,
+                charges=request.app.state.charges,
+                limits=request.app.state.plan_limits,
+            )
+    _start_jobs(request, [d.job_id for d in documents if d.job_id is not None])
+    return UploadOut(documents=documents)
+
+
+@router.post(
+    "/{ref}/documents:from-url",
+    status_code=202,
+    response_model=UploadOut,
+    summary="Fetch a document from an http(s) URL and process it",
+)
+async def upload_from_url(
+    ref: Ref, body: FromUrlIn, request: Request, caller: CallerDep
+) -> UploadOut:
+    settings: ContentSettings = request.app.state.settings
+    database: Database = request.app.state.db
+    async with database.transaction() as session:
+        await service.editable_dataset(session, caller, ref)
+    assert settings.storage_dir is not None
+    settings.storage_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=settings.storage_dir, prefix=".incoming-") as workdir:
+        received = await fetch_to_file(
+            str(body.url),
+            FsPath(workdir),
+            max_bytes=settings.max_upload_file_bytes,
+            allow_private=settings.allow_private_urls,
+            filename=body.filename,
+        )
+        async with database.transaction() as session:
+            dataset = await service.editable_dataset(session, caller, ref)
+            documents = await service.upload(
+                session,
+                caller,
+                dataset,
+                [received],
+                settings=settings,
+                storage=request.app.state.storage,
+                charges=request.app.state.charges,
+                source_url=str(body.url),
+                limits=request.app.state.plan_limits,
+            )
+    _start_jobs(request, [d.job_id for d in documents if d.job_id is not None])
+    return UploadOut(documents=documents)
+
+
+@router.post(
+    "/{ref}/reembed",
+    status_code=202,
+    response_model=ReembedOut,
+    summary="Re-embed every document with the service's current embedding model",
+)
+async def reembed_dataset(ref: Ref, request: Request, caller: CallerDep) -> ReembedOut:
+    database: Database = request.app.state.db
+    async with database.transaction() as session:
+        job_ids = await reembed.reembed(
+            session,
+            caller,
+            ref,
+            embedder=request.app.state.embedder,
+            chunks=request.app.state.chunks,
+        )
+    _start_jobs(request, job_ids)
+    return ReembedOut(job_ids=job_ids, embedding_model=request.app.state.embedder.name)
+
+
+@router.get("/{ref}/documents", response_model=Page[DocumentOut], summary="List documents")
+async def list_documents(
+    ref: Ref,
+    db: SessionDep,
+    caller: OptionalCallerDep,
+    page: PageParamsDep,
+    status: Annotated[
+        str | None, Query(pattern="^(queued|processing|ready|failed|cancelled)$")
+    ] = None,
+) -> Page[DocumentOut]:
+    items, total = await service.list_documents(
+        db, caller, ref, limit=page.limit, offset=page.offset, status=status
+    )
+    return Page.build(items, total, page)
+
+
+@router.get("/{ref}/documents/{document_id}", response_model=DocumentOut, summary="A document")
+async def get_document(
+    ref: Ref, document_id: DocumentId, db: SessionDep, caller: OptionalCallerDep
+) -> DocumentOut:
+    return await service.get_document(db, caller, ref, document_id)
+
+
+@router.delete(
+    "/{ref}/documents/{document_id}", status_code=204, summary="Delete a document and its chunks"
+)
+async def delete_document(
+    ref: Ref, document_id: DocumentId, request: Request, db: SessionDep, caller: CallerDep
+) -> Response:
+    await service.delete_document(
+        db,
+        caller,
+        ref,
+        document_id,
+        chunks=request.app.state.chunks,
+        storage=request.app.state.storage,
+    )
+    return Response(status_code=204)
