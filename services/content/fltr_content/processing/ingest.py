@@ -163,6 +163,7 @@ async def run_ingest(ctx: JobContext, job_id: str) -> None:
                 job_row.finished_at = job_row.updated_at = now
                 job_row.lease_expires_at = None
             await documents.refresh_dataset_counts(session, dataset.id, now)
+        await _recount(ctx, dataset.id)
         logger.info("ingest_succeeded", job_id=job_id, chunks=total, tokens=tokens)
     except LeaseLost:
         logger.warning("ingest_lease_lost", job_id=job_id)
@@ -170,6 +171,14 @@ async def run_ingest(ctx: JobContext, job_id: str) -> None:
         await _finish_without_result(ctx, job_id, "cancelled", None, None)
     except IngestError as exc:
         await _finish_without_result(ctx, job_id, "failed", exc.code, exc.detail)
+
+
+async def _recount(ctx: JobContext, dataset_id: str) -> None:
+    """Recount once more after this job's commit: two jobs of a dataset finishing together
+    were seen to leave a count one behind (each transaction counted before the other's status
+    was visible), and a pass that starts after both commits always sees both."""
+    async with ctx.db.transaction() as session:
+        await documents.refresh_dataset_counts(session, dataset_id, utcnow())
 
 
 async def _charge(ctx: JobContext, job: ProcessingJob, tokens: int) -> int:
@@ -232,4 +241,5 @@ async def _finish_without_result(
                 row.error_message = message
                 row.updated_at = now
         await documents.refresh_dataset_counts(session, job.dataset_id, now)
+    await _recount(ctx, job.dataset_id)
     logger.info("ingest_ended", job_id=job_id, state=state, code=code)
