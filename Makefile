@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 UV ?= uv
 PYTEST ?= $(UV) run --frozen pytest
+# Kubernetes objects in deploy/k8s (the kustomization is not one: kustomize reads it)
+K8S_MANIFESTS = $(filter-out deploy/k8s/kustomization.yaml,$(wildcard deploy/k8s/*.yaml))
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-pg test-sqlite lint format typecheck migrate-auth migrate-content bench clean
@@ -24,11 +26,13 @@ test-pg: ## The whole suite on PostgreSQL (FLTR_TEST_POSTGRES_URL)
 test-sqlite: ## The core paths (marker `core`) on SQLite
 	FLTR_TEST_DATABASE=sqlite $(PYTEST) -m core
 
-lint: ## ruff (lint + format check), mypy (strict), import-linter contracts
+lint: ## ruff (lint + format check), mypy (strict), import-linter contracts, deploy/ checks
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
 	$(UV) run --frozen lint-imports
+	$(UV) run --frozen python deploy/check_compose.py
+	$(UV) run --frozen kubernetes-validate --strict --quiet $(K8S_MANIFESTS)
 
 format: ## Apply ruff's fixes and formatting
 	$(UV) run --frozen ruff check --fix .

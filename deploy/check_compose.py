@@ -5,7 +5,13 @@ Checks: every build.dockerfile exists; every depends_on names a service; the
 postgres init script creates fltr_auth and fltr; every service running
 `db upgrade`, `serve`, `worker` or `beat` uses the console script of the
 image it is built from, with serve on that service's port; the content side
-never sees the auth database. Exits 1 with one line per problem.
+never sees the auth database. The production-like stack is whole: the data
+stores (PostgreSQL, Redis, Milvus with etcd and MinIO) and one service per
+process kind (both migrations, both servers, worker, beat), none hidden behind
+a profile; every server, worker and beat waits for its service's migration to
+complete; the content processes agree on Milvus, Redis, the broker and the
+bucket, and that bucket is made by a minio/mc one-shot they wait for; exactly
+one beat. Exits 1 with one line per problem.
 
 Usage: python3 deploy/check_compose.py [path/to/compose.yaml]
 Needs only the stdlib and PyYAML.
@@ -27,6 +33,33 @@ SCRIPTS = {
     "fltr-content": ("content.Dockerfile", 8000),
 }
 SUBCOMMANDS = ("db upgrade", "serve", "worker", "beat")
+# (script, subcommand) pairs the stack must run
+PROCESSES = (
+    ("fltr-auth", "db upgrade"),
+    ("fltr-content", "db upgrade"),
+    ("fltr-auth", "serve"),
+    ("fltr-content", "serve"),
+    ("fltr-content", "worker"),
+    ("fltr-content", "beat"),
+)
+# image name prefixes of the data stores
+STORES = {
+    "PostgreSQL": "postgres:",
+    "Redis": "redis:",
+    "Milvus": "milvusdb/milvus:",
+    "etcd (Milvus)": "quay.io/coreos/etcd:",
+    "MinIO": "minio/minio:",
+}
+# settings every content process must agree on (prefix FLTR_CONTENT_ stripped)
+SHARED_CONTENT_SETTINGS = (
+    "MILVUS_URI",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "S3_BUCKET",
+    "S3_ENDPOINT_URL",
+    "DATABASE_URL",
+)
+_INTERPOLATION = re.compile(r"\$\{(\w+)(?::?[-?]([^}]*))?\}")
 
 
 def _command(svc: dict) -> list[str]:
@@ -51,6 +84,107 @@ def _environment(svc: dict) -> dict[str, str]:
 def _created_databases(sql: str) -> set[str]:
     sql = re.sub(r"--[^\n]*", "", sql)
     return {m.lower() for m in re.findall(r"CREATE\s+DATABASE\s+\"?(\w+)\"?", sql, re.I)}
+
+
+def _resolve(value: str) -> str:
+    """``${NAME:-default}`` -> default (what compose uses when NAME is unset)."""
+    return _INTERPOLATION.sub(lambda m: m.group(2) or "", value)
+
+
+def _process(svc: dict) -> tuple[str, str] | None:
+    cmd = _command(svc)
+    for script, sub in PROCESSES:
+        if cmd[:1] == [script] and cmd[1 : 1 + len(sub.split())] == sub.split():
+            return script, sub
+    return None
+
+
+def _depends(svc: dict) -> dict[str, str]:
+    """depends_on as {service: condition} (the short list form means service_started)."""
+    deps = svc.get("depends_on") or {}
+    if isinstance(deps, list):
+        return {str(d): "service_started" for d in deps}
+    return {str(k): str((v or {}).get("condition", "service_started")) for k, v in deps.items()}
+
+
+def _content_settings(svc: dict) -> dict[str, str]:
+    env = {}
+    for key, value in _environment(svc).items():
+        env[key.removeprefix("FLTR_CONTENT_")] = _resolve(value)
+    return env
+
+
+def check_stack(services: dict) -> list[str]:
+    """The production-like stack is whole and wired in the right order."""
+    errors: list[str] = []
+    mappings = {n: s for n, s in services.items() if isinstance(s, dict)}
+    images = {n: str(s.get("image", "")) for n, s in mappings.items()}
+    for store, prefix in STORES.items():
+        if not any(image.startswith(prefix) for image in images.values()):
+            errors.append(f"no {store} service (image {prefix}...)")
+
+    runs: dict[tuple[str, str], list[str]] = {p: [] for p in PROCESSES}
+    for name, svc in mappings.items():
+        proc = _process(svc)
+        if proc is not None:
+            runs[proc].append(name)
+            if svc.get("profiles"):
+                errors.append(f"service {name!r}: `{' '.join(proc)}` is behind a profile")
+    for (script, sub), names in runs.items():
+        if not names:
+            errors.append(f"no service runs `{script} {sub}`")
+    if len(runs[("fltr-content", "beat")]) > 1:
+        errors.append(f"more than one beat: {runs[('fltr-content', 'beat')]}")
+    for name in runs[("fltr-content", "beat")]:
+        replicas = (mappings[name].get("deploy") or {}).get("replicas", 1)
+        if replicas != 1:
+            errors.append(f"service {name!r}: beat must run once, not {replicas} replicas")
+
+    # servers, worker and beat wait until their service's migration has completed
+    for script in ("fltr-auth", "fltr-content"):
+        migrations = set(runs[(script, "db upgrade")])
+        for sub in ("serve", "worker", "beat"):
+            for name in runs.get((script, sub), []):
+                deps = _depends(mappings[name])
+                if not any(deps.get(m) == "service_completed_successfully" for m in migrations):
+                    errors.append(
+                        f"service {name!r}: must depend on {sorted(migrations)} with "
+                        "condition service_completed_successfully"
+                    )
+
+    # the content processes agree, and their bucket is made before they start
+    content_procs = [n for sub in ("serve", "worker", "beat") for n in runs[("fltr-content", sub)]]
+    settings = {n: _content_settings(mappings[n]) for n in content_procs}
+    for key in SHARED_CONTENT_SETTINGS:
+        values = {n: env.get(key, "") for n, env in settings.items()}
+        if len(set(values.values())) > 1:
+            errors.append(f"content processes disagree on {key}: {values}")
+    for name, env in settings.items():
+        if env.get("FLTR_ENV") != "production":
+            errors.append(f"service {name!r}: FLTR_ENV is not production")
+    makers = {n for n, image in images.items() if image.startswith("minio/mc")}
+    for name in runs[("fltr-content", "serve")] + runs[("fltr-content", "worker")]:
+        bucket = settings[name].get("S3_BUCKET", "")
+        if not bucket:
+            errors.append(f"service {name!r}: no S3_BUCKET (originals would stay on one disk)")
+            continue
+        made_by = {
+            n
+            for n in makers
+            if bucket in _resolve(" ".join(_command(mappings[n])))
+            or bucket in _environment(mappings[n]).values()
+            or bucket in map(_resolve, _environment(mappings[n]).values())
+        }
+        if not made_by:
+            errors.append(f"no minio/mc service creates bucket {bucket!r}")
+        elif not any(
+            _depends(mappings[name]).get(m) == "service_completed_successfully" for m in made_by
+        ):
+            errors.append(
+                f"service {name!r}: must depend on {sorted(made_by)} "
+                "with condition service_completed_successfully"
+            )
+    return errors
 
 
 def check(compose_path: Path) -> list[str]:
@@ -141,6 +275,7 @@ def check(compose_path: Path) -> list[str]:
                     f"postgres init scripts in {[str(d) for d in init_dirs]} "
                     f"do not create database {db!r}"
                 )
+    errors.extend(check_stack(services))
     return errors
 
 

@@ -1,4 +1,10 @@
-"""Dependency checks for ``GET /health``: run at once, each bounded by a timeout."""
+"""Health endpoints' shared parts.
+
+``GET /health/live`` answers from the process alone (an orchestrator restarts a process that
+stops answering it, so it must never depend on a database that is merely slow).
+``GET /health/ready`` and ``GET /health`` run the dependency checks (at once, each bounded by a
+timeout) and answer 503 when one is down, so a load balancer stops sending traffic.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,10 @@ from pydantic import BaseModel
 logger = structlog.get_logger(__name__)
 
 Check = Callable[[], Awaitable[None]]
+
+
+class Liveness(BaseModel):
+    status: Literal["alive"] = "alive"
 
 
 class HealthReport(BaseModel):

@@ -1,9 +1,9 @@
 """The HTTP client one FLTR service uses to call another (httpx + tenacity).
 
-Every call carries the service credential and the current request id, has a short timeout,
-and is retried with jittered backoff when that is safe: on connection errors, and on 502/503/504
-for idempotent methods or requests that carry an ``Idempotency-Key``. httpx errors are
-translated here, at the boundary, into :class:`~fltr_shared.errors.UpstreamUnavailable`.
+Every call carries the service credential, the current request id and W3C ``traceparent``, has
+a short timeout, and is retried with jittered backoff when that is safe: on connection errors,
+and on 502/503/504 for idempotent methods or requests that carry an ``Idempotency-Key``. httpx
+errors are translated here, at the boundary, into :class:`~fltr_shared.errors.UpstreamUnavailable`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,12 @@ from tenacity import (
 )
 
 from fltr_shared.errors import UpstreamUnavailable
-from fltr_shared.request_id import REQUEST_ID_HEADER, current_request_id
+from fltr_shared.request_id import (
+    REQUEST_ID_HEADER,
+    TRACEPARENT_HEADER,
+    current_request_id,
+    current_traceparent,
+)
 
 # The service credential travels as `Authorization: Bearer <INTERNAL_SERVICE_TOKEN>` (a pinned
 # interface); user credentials, when forwarded, go in the body, never in this header.
@@ -87,6 +92,9 @@ class InternalClient:
         request_id = current_request_id()
         if request_id:
             send_headers.setdefault(REQUEST_ID_HEADER, request_id)
+        traceparent = current_traceparent()
+        if traceparent:
+            send_headers.setdefault(TRACEPARENT_HEADER, traceparent)
         safe_to_repeat = (
             idempotent
             if idempotent is not None

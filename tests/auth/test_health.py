@@ -51,3 +51,14 @@ async def test_openapi_lists_the_endpoints(auth_client: httpx.AsyncClient) -> No
     assert "/health" in paths
     assert "/internal/v1/ping" in paths
     assert "/metrics" not in paths
+
+
+async def test_liveness_and_readiness_are_separate(auth_client: httpx.AsyncClient) -> None:
+    live = await auth_client.get("/health/live")
+    assert live.status_code == 200
+    assert live.json() == {"status": "alive"}
+    ready = await auth_client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "healthy", "services": {"database": "connected"}}
+    paths = (await auth_client.get("/openapi.json")).json()["paths"]
+    assert {"/health", "/health/live", "/health/ready"} <= set(paths)

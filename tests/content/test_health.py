@@ -93,3 +93,25 @@ async def test_wrong_service_token_is_not_connected(
         response = await client.get("/health")
     assert response.status_code == 503
     assert response.json()["services"]["auth_service"] == "disconnected"
+
+
+async def test_readiness_fails_but_liveness_holds_when_a_dependency_is_down(
+    content_settings: ContentSettings, tmp_path: Path
+) -> None:
+    async with content_with(
+        content_settings, tmp_path, auth_service_url=f"http://127.0.0.1:{free_port()}"
+    ) as client:
+        live = await client.get("/health/live")
+        ready = await client.get("/health/ready")
+    # a restart would not bring the auth service back: liveness stays 200
+    assert live.status_code == 200
+    assert live.json() == {"status": "alive"}
+    assert ready.status_code == 503
+    assert ready.json()["services"]["auth_service"] == "disconnected"
+
+
+async def test_readiness_when_all_connected(content_client: httpx.AsyncClient) -> None:
+    ready = await content_client.get("/health/ready")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["status"] == "healthy"
+    assert (await content_client.get("/health/live")).json() == {"status": "alive"}

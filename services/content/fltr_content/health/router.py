@@ -5,11 +5,22 @@ from fastapi import APIRouter, Response
 from fltr_content.deps import AuthClientDep, SettingsDep, VectorStoreDep
 from fltr_content.health import service
 from fltr_shared.deps import DatabaseDep
-from fltr_shared.health import HealthReport
+from fltr_shared.health import HealthReport, Liveness
 
 router = APIRouter(tags=["health"])
 
 
+@router.get("/health/live", response_model=Liveness, summary="Liveness: the process answers")
+async def live() -> Liveness:
+    return Liveness()
+
+
+@router.get(
+    "/health/ready",
+    response_model=HealthReport,
+    responses={503: {"model": HealthReport, "description": "A dependency is down."}},
+    summary="Readiness: database, Milvus and the auth service answer (503 otherwise)",
+)
 @router.get(
     "/health",
     response_model=HealthReport,

@@ -11,6 +11,12 @@ from fltr_content.settings import ContentSettings
 from fltr_shared.cli import load_settings
 
 
+def _schedule_file(settings: ContentSettings) -> str:
+    """Beat's state file lives in VAR_DIR, not wherever the process was started."""
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return str(settings.var_dir / "celerybeat-schedule")
+
+
 def _app() -> tuple[ContentSettings, object]:
     settings = load_settings(ContentSettings, console_logs=True)
     if not settings.celery_broker_url:
@@ -28,17 +34,17 @@ def worker(
     loglevel: Annotated[str, typer.Option(help="Celery's log level.")] = "INFO",
 ) -> None:
     """Run jobs from the queue, one at a time per process (start more processes to scale)."""
-    _, app = _app()
+    settings, app = _app()
     argv = ["worker", "-P", "solo", f"--loglevel={loglevel}", "-Q", "fltr-jobs"]
     if beat:
-        argv.append("-B")
+        argv += ["-B", "-s", _schedule_file(settings)]
     app.worker_main(argv)  # type: ignore[attr-defined]
 
 
 def beat(loglevel: Annotated[str, typer.Option(help="Celery's log level.")] = "INFO") -> None:
     """Run the scheduler alone: it re-sends due jobs (retries, jobs of dead workers)."""
-    _, app = _app()
-    app.start(["beat", f"--loglevel={loglevel}"])  # type: ignore[attr-defined]
+    settings, app = _app()
+    app.start(["beat", f"--loglevel={loglevel}", "-s", _schedule_file(settings)])  # type: ignore[attr-defined]
 
 
 def register(cli: typer.Typer) -> None:

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fltr_content.vectors.store import VectorStore
+from fltr_shared.metrics_catalog import milvus_timer
 
 TEXT_MAX_BYTES = 65_535  # Milvus VARCHAR limit; chunks are ~1-2 KB, this is a guard
 SHORT_MAX = 1024
@@ -159,7 +160,8 @@ class ChunkStore:
 
     async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         client = await self._vectors.client()
-        return await asyncio.to_thread(getattr(client, method), *args, **kwargs)
+        with milvus_timer(method):
+            return await asyncio.to_thread(getattr(client, method), *args, **kwargs)
 
     async def exists(self, collection: str) -> bool:
         return bool(await self._call("has_collection", collection, timeout=self._timeout))
