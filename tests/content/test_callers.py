@@ -100,3 +100,30 @@ async def test_revoked_session_stops_working_without_cache(
     assert (await uncached_content.get("/api/v1/me", headers=account.bearer)).status_code == 200
     await auth_client.post("/api/auth/sign-out", headers=account.bearer)
     assert (await uncached_content.get("/api/v1/me", headers=account.bearer)).status_code == 401
+
+
+async def test_a_refused_service_token_is_an_outage_not_a_sign_out(
+    auth_client: httpx.AsyncClient, content_settings: ContentSettings, tmp_path: Path
+) -> None:
+    """With the wrong INTERNAL_SERVICE_TOKEN (a rotation half done) the auth service refuses
+    the content service itself: callers get 503, not a 401 that would sign them out."""
+    from pydantic import SecretStr
+
+    account = await sign_up(auth_client)
+    settings = content_settings.model_copy(
+        update={
+            "internal_service_token": SecretStr("not-the-token-" + "x" * 32),
+            "var_dir": tmp_path,
+            "milvus_uri": str(tmp_path / "m.db"),
+        }
+    )
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c.test") as c,
+    ):
+        response = await c.get("/api/v1/me", headers=account.bearer)
+        key = await c.get("/api/v1/me", headers={"Authorization": "Bearer fltr_" + "a" * 40})
+    assert response.status_code == 503, response.text
+    assert response.json()["error"] == "upstream_unavailable"
+    assert key.status_code == 503

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
+
+import httpx
 
 from fltr_shared.errors import UpstreamUnavailable
 from fltr_shared.internal_client import InternalClient
+
+
+def _service_token_refused(response: httpx.Response) -> bool:
+    """The auth service refused *our* credential (a token mismatch, say mid-rotation): an
+    outage to report, not a caller to sign out."""
+    try:
+        return bool(response.json().get("error") == "invalid_service_token")
+    except ValueError:
+        return False
 
 
 class AuthServiceClient:
@@ -33,7 +45,7 @@ class AuthServiceClient:
         if response.status_code == 200:
             body: dict[str, Any] = response.json()
             return body
-        if response.status_code in (401, 422):
+        if response.status_code in (401, 422) and not _service_token_refused(response):
             return None
         raise UpstreamUnavailable(
             f"The auth service answered {response.status_code} to a session check."
@@ -47,7 +59,7 @@ class AuthServiceClient:
         if response.status_code == 200:
             body: dict[str, Any] = response.json()
             return body
-        if response.status_code in (401, 422):
+        if response.status_code in (401, 422) and not _service_token_refused(response):
             return None
         raise UpstreamUnavailable(
             f"The auth service answered {response.status_code} to an API key check."
@@ -75,5 +87,82 @@ class AuthServiceClient:
         if response.status_code >= 500:
             raise UpstreamUnavailable(
                 f"The auth service answered {response.status_code} to a credits operation."
+            )
+        return response.status_code, response.json()
+
+    async def team_role(self, team_id: str, user_id: str) -> str | None:
+        """The user's role in the team (organization), or None when not a member."""
+        response = await self._client.request(
+            "GET",
+            f"/internal/v1/teams/{quote(team_id, safe='')}/members/{quote(user_id, safe='')}",
+            idempotent=True,
+        )
+        if response.status_code != 200:
+            raise UpstreamUnavailable(
+                f"The auth service answered {response.status_code} to a membership check."
+            )
+        role: str | None = response.json()["role"]
+        return role
+
+    async def user_teams(self, user_id: str) -> dict[str, str]:
+        """Every team the user is a member of: team id -> role."""
+        response = await self._client.request(
+            "GET", f"/internal/v1/users/{quote(user_id, safe='')}/teams", idempotent=True
+        )
+        if response.status_code != 200:
+            raise UpstreamUnavailable(
+                f"The auth service answered {response.status_code} to a membership read."
+            )
+        return {row["team_id"]: row["role"] for row in response.json()["teams"]}
+
+    async def profiles(self, user_ids: list[str], team_ids: list[str]) -> list[dict[str, Any]]:
+        """Public profiles (id, type, name, username, image) of users and teams, one call."""
+        response = await self._client.request(
+            "POST",
+            "/internal/v1/profiles",
+            json={"user_ids": user_ids, "team_ids": team_ids},
+            idempotent=True,
+        )
+        if response.status_code != 200:
+            raise UpstreamUnavailable(
+                f"The auth service answered {response.status_code} to a profiles read."
+            )
+        body = response.json()
+        found: list[dict[str, Any]] = [*body["users"], *body["teams"]]
+        return found
+
+    async def check_entitlement(self, body: dict[str, Any]) -> bool:
+        """``POST /internal/v1/entitlements/check``: may this user or key use the dataset."""
+        response = await self._client.request(
+            "POST", "/internal/v1/entitlements/check", json=body, idempotent=True
+        )
+        if response.status_code != 200:
+            raise UpstreamUnavailable(
+                f"The auth service answered {response.status_code} to an entitlement check."
+            )
+        return bool(response.json()["allowed"])
+
+    async def plan_limits(self, owner_type: str, owner_id: str) -> dict[str, Any]:
+        """The owner's plan and limits (``enforced`` is false while billing is off)."""
+        response = await self._client.request(
+            "GET",
+            "/internal/v1/billing/limits",
+            params={"owner_type": owner_type, "owner_id": owner_id},
+        )
+        if response.status_code != 200:
+            raise UpstreamUnavailable(
+                f"The auth service answered {response.status_code} to a plan limits read."
+            )
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def dataset_checkout(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """Start a Checkout for a premium dataset; (status, body) for the caller to pass on."""
+        response = await self._client.request(
+            "POST", "/internal/v1/billing/dataset-checkout", json=body, retry=False
+        )
+        if response.status_code >= 500 and response.status_code != 503:
+            raise UpstreamUnavailable(
+                f"The auth service answered {response.status_code} to a checkout."
             )
         return response.status_code, response.json()
