@@ -20,7 +20,13 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     renderer: Processor
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer()
-        shared.append(structlog.processors.dict_tracebacks)
+        # frames without their local variables: locals hold tokens, keys and request bodies,
+        # and one traceback with them runs to tens of kilobytes
+        shared.append(
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            )
+        )
     else:
         renderer = structlog.dev.ConsoleRenderer()
     structlog.configure(
