@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from fltr_content.callers.resolver import Caller
@@ -180,3 +181,35 @@ async def test_concurrent_burst_keeps_average_exact(tmp_path: Path) -> None:
                 )
         finally:
             await engine.dispose()
+
+
+@pytest.mark.core
+async def test_verified_purchase_comes_from_the_entitlement_check(
+    auth_client: httpx.AsyncClient, content_client: httpx.AsyncClient, auth_app: FastAPI
+) -> None:
+    from fltr_auth.billing.models import Purchase
+
+    owner = await sign_up(auth_client)
+    buyer = await sign_up(auth_client)
+    browser = await sign_up(auth_client)
+    dataset = await create(
+        content_client, owner, "For Sale", pricing_model="one_time", price_cents=500
+    )
+    async with auth_app.state.db.transaction() as db:
+        db.add(
+            Purchase(
+                id=f"p-{buyer.user['id']}",
+                source_id=f"cs_{buyer.user['id']}",
+                kind="dataset_purchase",
+                status="paid",
+                user_id=buyer.user["id"],
+                dataset_id=dataset["id"],
+                amount_cents=500,
+            )
+        )
+    bought = await put(content_client, dataset, buyer, rating=5)
+    assert bought.status_code == 201, bought.text
+    assert bought.json()["verified_purchase"] is True
+    looked = await put(content_client, dataset, browser, rating=2)
+    assert looked.status_code == 201, looked.text
+    assert looked.json()["verified_purchase"] is False

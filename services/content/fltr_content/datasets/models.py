@@ -67,6 +67,25 @@ class Dataset(Base):
         Index("datasets_visibility_idx", "visibility", "created_at"),
         Index("datasets_created_at_idx", "created_at", "id"),
         Index("datasets_featured_idx", "is_featured", "created_at"),
+        # migration 0006: the rating and popularity sorts, and the owner filter on its own
+        Index("datasets_rating_idx", "rating_average", "id"),
+        Index("datasets_popularity_idx", "download_count", "id"),
+        Index("datasets_owner_created_idx", "owner_id", "created_at"),
+        Index("datasets_deleted_at_idx", "deleted_at"),
+        # the listing's q (ILIKE '%...%'): trigram GIN indexes on PostgreSQL (pg_trgm), so a
+        # match is a bitmap index scan; SQLite ignores the options and gets plain indexes
+        Index(
+            "datasets_name_trgm_idx",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+        Index(
+            "datasets_description_trgm_idx",
+            "description",
+            postgresql_using="gin",
+            postgresql_ops={"description": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_dataset_id)

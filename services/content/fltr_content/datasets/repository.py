@@ -25,6 +25,16 @@ class SlugTaken(Exception):
     """The unique slug index refused the row."""
 
 
+async def get_deleted(session: AsyncSession, slug_or_id: str) -> Dataset | None:
+    """The soft-deleted dataset with this slug or id (restore looks here)."""
+    return await session.scalar(
+        select(Dataset).where(
+            or_(Dataset.slug == slug_or_id, Dataset.id == slug_or_id),
+            Dataset.deleted_at.is_not(None),
+        )
+    )
+
+
 async def get_live(session: AsyncSession, slug_or_id: str) -> Dataset | None:
     """The dataset with this slug or id, unless soft-deleted."""
     return await session.scalar(
@@ -71,7 +81,10 @@ def _visible(scope: ListingScope) -> ColumnElement[bool] | None:
     if scope.owner is None:
         return public
     owner_type, owner_id = scope.owner
-    return or_(public, and_(Dataset.owner_type == owner_type, Dataset.owner_id == owner_id))
+    visible = [public, and_(Dataset.owner_type == owner_type, Dataset.owner_id == owner_id)]
+    if scope.teams:
+        visible.append(and_(Dataset.owner_type == "team", Dataset.owner_id.in_(scope.teams)))
+    return or_(*visible)
 
 
 def _conditions(
@@ -83,6 +96,8 @@ def _conditions(
     visible = _visible(scope)
     if visible is not None:
         conditions.append(visible)
+    if scope.allowlist is not None:
+        conditions.append(or_(Dataset.id.in_(scope.allowlist), Dataset.slug.in_(scope.allowlist)))
     if filters.category is not None:
         conditions.append(Dataset.category == filters.category)
     if filters.visibility is not None:
@@ -94,12 +109,13 @@ def _conditions(
     if filters.verified is not None:
         conditions.append(Dataset.is_verified == filters.verified)
     if filters.q:
-        escaped = filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
+        # ILIKE on the bare columns: what the trigram indexes of migration 0006 serve
         conditions.append(
             or_(
-                func.lower(Dataset.name).like(pattern, escape="\\"),
-                func.lower(Dataset.description).like(pattern, escape="\\"),
+                Dataset.name.ilike(pattern, escape="\\"),
+                Dataset.description.ilike(pattern, escape="\\"),
             )
         )
     return conditions

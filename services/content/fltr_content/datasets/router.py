@@ -1,17 +1,20 @@
 """``/api/v1/datasets``: create, read (by slug or id), update, soft delete and browse.
 
 Who may do what is ``fltr_content.datasets.policy``'s: a private dataset is 404 to anyone but
-its owner and admins. Listing pages hold at most 100 items (``limit``; more is a 422).
+its owner, its team and admins. Listing pages hold at most 100 items (``limit``; more is a
+422). Every change is written to the audit log in the same transaction.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
+from fltr_content.audit.context import RequestContextDep
 from fltr_content.callers.deps import CallerDep, OptionalCallerDep
 from fltr_content.datasets import service
+from fltr_content.datasets.directory import DirectoryDep
 from fltr_content.datasets.schemas import (
     Category,
     DatasetCreate,
@@ -22,6 +25,7 @@ from fltr_content.datasets.schemas import (
     SortKey,
     Visibility,
 )
+from fltr_content.deps import SettingsDep
 from fltr_shared.db import SessionDep
 from fltr_shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -39,14 +43,29 @@ SlugOrId = Annotated[str, Path(min_length=1, max_length=100, description="Slug o
 
 
 @router.post("", status_code=201, response_model=DatasetOut, summary="Create a dataset")
-async def create_dataset(body: DatasetCreate, caller: CallerDep, session: SessionDep) -> DatasetOut:
-    return await service.create(session, caller, body)
+async def create_dataset(
+    body: DatasetCreate,
+    request: Request,
+    caller: CallerDep,
+    session: SessionDep,
+    directory: DirectoryDep,
+    ctx: RequestContextDep,
+) -> DatasetOut:
+    return await service.create(
+        session,
+        caller,
+        body,
+        directory=directory,
+        ctx=ctx,
+        limits=request.app.state.plan_limits,
+    )
 
 
 @router.get("", response_model=DatasetList, summary="Browse datasets")
 async def list_datasets(
     caller: OptionalCallerDep,
     session: SessionDep,
+    directory: DirectoryDep,
     category: Category | None = None,
     visibility: Visibility | None = None,
     owner: Annotated[str | None, Query(max_length=64, description="An owner's id.")] = None,
@@ -77,25 +96,66 @@ async def list_datasets(
         tag=tag,
     )
     return await service.browse(
-        session, caller, filters, sort=sort, limit=limit, cursor=cursor, offset=offset
+        session,
+        caller,
+        filters,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+        offset=offset,
+        directory=directory,
     )
 
 
 @router.get("/{slug_or_id}", response_model=DatasetOut, summary="Read a dataset")
 async def read_dataset(
-    slug_or_id: SlugOrId, caller: OptionalCallerDep, session: SessionDep
+    slug_or_id: SlugOrId, caller: OptionalCallerDep, session: SessionDep, directory: DirectoryDep
 ) -> DatasetOut:
-    return await service.get(session, caller, slug_or_id)
+    return await service.get(session, caller, slug_or_id, directory=directory)
 
 
 @router.patch("/{slug_or_id}", response_model=DatasetOut, summary="Change a dataset")
 async def update_dataset(
-    slug_or_id: SlugOrId, body: DatasetUpdate, caller: CallerDep, session: SessionDep
+    slug_or_id: SlugOrId,
+    body: DatasetUpdate,
+    caller: CallerDep,
+    session: SessionDep,
+    directory: DirectoryDep,
+    ctx: RequestContextDep,
 ) -> DatasetOut:
-    return await service.update(session, caller, slug_or_id, body)
+    return await service.update(session, caller, slug_or_id, body, directory=directory, ctx=ctx)
 
 
 @router.delete("/{slug_or_id}", status_code=204, summary="Delete a dataset (soft)")
-async def delete_dataset(slug_or_id: SlugOrId, caller: CallerDep, session: SessionDep) -> Response:
-    await service.delete(session, caller, slug_or_id)
+async def delete_dataset(
+    slug_or_id: SlugOrId,
+    caller: CallerDep,
+    session: SessionDep,
+    directory: DirectoryDep,
+    ctx: RequestContextDep,
+) -> Response:
+    await service.delete(session, caller, slug_or_id, directory=directory, ctx=ctx)
     return Response(status_code=204)
+
+
+@router.post(
+    "/{slug_or_id}:restore",
+    response_model=DatasetOut,
+    summary="Restore a deleted dataset within its grace period (DATASET_DELETE_GRACE_DAYS)",
+)
+async def restore_dataset(
+    slug_or_id: SlugOrId,
+    caller: CallerDep,
+    session: SessionDep,
+    directory: DirectoryDep,
+    ctx: RequestContextDep,
+    settings: SettingsDep,
+) -> DatasetOut:
+    return await service.restore(
+        session,
+        caller,
+        slug_or_id,
+        grace_days=settings.dataset_delete_grace_days,
+        directory=directory,
+        ctx=ctx,
+    )

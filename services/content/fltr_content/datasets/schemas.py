@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fltr_content.tags.schemas import TagNames
 
@@ -45,6 +45,24 @@ class DatasetCreate(BaseModel):
     embedding_dimension: int | None = Field(None, ge=1, le=65_536)
     metadata: dict[str, Any] = Field(default_factory=dict)
     tags: TagNames = Field(default_factory=list, description="Tag names; created on first use.")
+    chunk_size: int = Field(
+        256, ge=32, le=2048, description="Tokens per chunk when documents are processed."
+    )
+    chunk_overlap: int = Field(
+        32, ge=0, le=1024, description="Tokens shared by neighbouring chunks (< chunk_size)."
+    )
+    team_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="Create it for this team (organization); you must be its owner or admin.",
+    )
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> DatasetCreate:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        return self
 
 
 class DatasetUpdate(BaseModel):
@@ -65,8 +83,22 @@ class DatasetUpdate(BaseModel):
     embedding_dimension: int | None = Field(None, ge=1, le=65_536)
     metadata: dict[str, Any] | None = None
     tags: TagNames | None = Field(None, description="Replaces the dataset's tags.")
+    chunk_size: int | None = Field(
+        None, ge=32, le=2048, description="Applies to documents processed from now on."
+    )
+    chunk_overlap: int | None = Field(None, ge=0, le=1024)
     is_featured: bool | None = None
     is_verified: bool | None = None
+
+
+class OwnerOut(BaseModel):
+    """The owner's public profile, from the auth service (null fields if it is unknown)."""
+
+    id: str
+    type: Literal["user", "team"]
+    name: str | None = None
+    username: str | None = None
+    image: str | None = None
 
 
 class DatasetOut(BaseModel):
@@ -98,6 +130,10 @@ class DatasetOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     tags: list[str] = Field(default_factory=list, description="Tag names, sorted.")
+    owner: OwnerOut | None = None
+    active_version_id: str | None = None
+    chunk_size: int = 256
+    chunk_overlap: int = 32
 
 
 class DatasetList(BaseModel):

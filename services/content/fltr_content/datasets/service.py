@@ -10,13 +10,18 @@ import binascii
 import json
 import re
 import unicodedata
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fltr_content import audit
+from fltr_content.audit.context import RequestContext
+from fltr_content.audit.service import diff, snapshot
 from fltr_content.callers.resolver import Caller
 from fltr_content.datasets import policy, repository
+from fltr_content.datasets.directory import OwnerDirectory
 from fltr_content.datasets.models import Dataset
 from fltr_content.datasets.repository import SlugTaken
 from fltr_content.datasets.schemas import (
@@ -25,7 +30,9 @@ from fltr_content.datasets.schemas import (
     DatasetOut,
     DatasetUpdate,
     ListingFilters,
+    OwnerOut,
 )
+from fltr_content.plans.limits import PlanLimits
 from fltr_content.tags import service as tags
 from fltr_content.versions import service as versions
 from fltr_shared.db import utcnow
@@ -101,10 +108,36 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
     raise invalid
 
 
-async def create(session: AsyncSession, caller: Caller, body: DatasetCreate) -> DatasetOut:
+async def _owner_of_new(
+    caller: Caller, body: DatasetCreate, directory: OwnerDirectory | None
+) -> tuple[str, str]:
     if not policy.can_create(caller):
         raise Forbidden("Creating a dataset needs the write scope.")
-    values = body.model_dump(exclude={"slug", "metadata", "tags"})
+    if body.team_id is None:
+        return caller.owner_type, caller.user_id
+    if caller.owner_type == "team" and caller.user_id == body.team_id:
+        return "team", body.team_id  # the team's own key
+    role = await directory.role_in(body.team_id, caller.user_id) if directory else None
+    if not policy.can_create_for_team(caller, role):
+        raise Forbidden(
+            "Only an owner or admin of the team may create its datasets.", code="not_team_admin"
+        )
+    return "team", body.team_id
+
+
+async def create(
+    session: AsyncSession,
+    caller: Caller,
+    body: DatasetCreate,
+    *,
+    directory: OwnerDirectory | None = None,
+    ctx: RequestContext | None = None,
+    limits: PlanLimits | None = None,
+) -> DatasetOut:
+    owner_type, owner_id = await _owner_of_new(caller, body, directory)
+    if limits is not None:
+        await limits.check_new_dataset(session, owner_type, owner_id)
+    values = body.model_dump(exclude={"slug", "metadata", "tags", "team_id"})
     for attempt in range(_GENERATED_SLUG_ATTEMPTS):
         if body.slug is not None:
             slug = body.slug
@@ -115,8 +148,8 @@ async def create(session: AsyncSession, caller: Caller, body: DatasetCreate) -> 
             **values,
             slug=slug,
             metadata_=body.metadata,
-            owner_id=caller.user_id,
-            owner_type=caller.owner_type,
+            owner_id=owner_id,
+            owner_type=owner_type,
             status="uploading",
         )
         try:
@@ -128,41 +161,127 @@ async def create(session: AsyncSession, caller: Caller, body: DatasetCreate) -> 
             continue
         await versions.create_working_copy(session, dataset, created_by=caller.user_id)
         names = await tags.set_dataset_tags(session, dataset.id, body.tags)
-        return _out(dataset, names)
+        await audit.record(
+            session,
+            ctx,
+            caller,
+            "dataset.create",
+            resource_type="dataset",
+            resource_id=dataset.id,
+            dataset_id=dataset.id,
+            changes=snapshot(
+                {**values, "slug": slug, "owner_type": owner_type, "owner_id": owner_id}
+            ),
+        )
+        return (await _page(session, [dataset], directory, {dataset.id: names}))[0]
     raise AssertionError("unreachable")
 
 
-def _out(dataset: Dataset, tag_names: list[str]) -> DatasetOut:
-    return DatasetOut.model_validate(dataset).model_copy(update={"tags": tag_names})
+def _out(dataset: Dataset, tag_names: list[str], owner: OwnerOut | None = None) -> DatasetOut:
+    return DatasetOut.model_validate(dataset).model_copy(update={"tags": tag_names, "owner": owner})
 
 
-async def _with_tags(session: AsyncSession, dataset: Dataset) -> DatasetOut:
-    names = await tags.names_by_dataset(session, [dataset.id])
-    return _out(dataset, names[dataset.id])
+async def _page(
+    session: AsyncSession,
+    rows: Sequence[Dataset],
+    directory: OwnerDirectory | None,
+    names: Mapping[str, list[str]] | None = None,
+) -> list[DatasetOut]:
+    """Responses for a page of datasets: their tags in one query, their owners' profiles in
+    one call to the auth service (none when no directory is given)."""
+    if names is None:
+        names = await tags.names_by_dataset(session, [row.id for row in rows])
+    owners = (
+        await directory.profiles((row.owner_type, row.owner_id) for row in rows)
+        if directory is not None
+        else None
+    )
+    out = []
+    for row in rows:
+        owner = None
+        if owners is not None:
+            profile = owners.get((row.owner_type, row.owner_id), {})
+            owner = OwnerOut(
+                id=row.owner_id,
+                type="team" if row.owner_type == "team" else "user",
+                name=profile.get("name"),
+                username=profile.get("username"),
+                image=profile.get("image"),
+            )
+        out.append(_out(row, names[row.id], owner))
+    return out
 
 
-async def _readable(session: AsyncSession, caller: Caller | None, slug_or_id: str) -> Dataset:
+async def _with_tags(
+    session: AsyncSession, dataset: Dataset, directory: OwnerDirectory | None = None
+) -> DatasetOut:
+    return (await _page(session, [dataset], directory))[0]
+
+
+async def caller_teams(
+    directory: OwnerDirectory | None, caller: Caller | None, dataset: Dataset | None = None
+) -> Mapping[str, str]:
+    """The caller's team roles, asked only when they can matter."""
+    if directory is None or caller is None or caller.is_admin:
+        return policy.NO_TEAMS
+    if dataset is not None and dataset.owner_type != "team":
+        return policy.NO_TEAMS
+    return await directory.teams_of(caller)
+
+
+async def readable(
+    session: AsyncSession,
+    caller: Caller | None,
+    slug_or_id: str,
+    directory: OwnerDirectory | None = None,
+) -> Dataset:
+    """The live dataset, if the caller may see it; 404 ``dataset_not_found`` otherwise."""
     dataset = await repository.get_live(session, slug_or_id)
-    if dataset is None or not policy.can_read(caller, dataset):
+    if dataset is None:
+        raise _not_found()
+    teams = await caller_teams(directory, caller, dataset)
+    if not policy.can_read(caller, dataset, teams):
         raise _not_found()
     return dataset
 
 
-async def get(session: AsyncSession, caller: Caller | None, slug_or_id: str) -> DatasetOut:
-    return await _with_tags(session, await _readable(session, caller, slug_or_id))
+async def get(
+    session: AsyncSession,
+    caller: Caller | None,
+    slug_or_id: str,
+    *,
+    directory: OwnerDirectory | None = None,
+) -> DatasetOut:
+    return await _with_tags(
+        session, await readable(session, caller, slug_or_id, directory), directory
+    )
 
 
-async def _editable(session: AsyncSession, caller: Caller, slug_or_id: str) -> Dataset:
-    dataset = await _readable(session, caller, slug_or_id)
-    if not policy.can_edit(caller, dataset):
-        raise Forbidden("Only the dataset's owner or an admin may change it.")
+async def editable(
+    session: AsyncSession,
+    caller: Caller,
+    slug_or_id: str,
+    directory: OwnerDirectory | None = None,
+) -> Dataset:
+    """The live dataset, if the caller may change it: 404 when it may not even see it, 403
+    when it sees but may not change it."""
+    dataset = await readable(session, caller, slug_or_id, directory)
+    teams = await caller_teams(directory, caller, dataset)
+    if not policy.can_edit(caller, dataset, teams):
+        raise Forbidden("Only the dataset's owner, its team's admins or an admin may change it.")
     return dataset
 
 
 async def update(
-    session: AsyncSession, caller: Caller, slug_or_id: str, body: DatasetUpdate
+    session: AsyncSession,
+    caller: Caller,
+    slug_or_id: str,
+    body: DatasetUpdate,
+    *,
+    directory: OwnerDirectory | None = None,
+    ctx: RequestContext | None = None,
 ) -> DatasetOut:
-    dataset = await _editable(session, caller, slug_or_id)
+    dataset = await editable(session, caller, slug_or_id, directory)
     # null for a field that cannot be empty means "leave it"
     changes = {
         field: value
@@ -175,6 +294,8 @@ async def update(
         raise Forbidden(f"Only admins may set {', '.join(sorted(admin_fields))}.")
     if "metadata" in changes:
         changes["metadata_"] = changes.pop("metadata")
+    before = {field: getattr(dataset, field) for field in changes}
+    old_tags = (await tags.names_by_dataset(session, [dataset.id]))[dataset.id]
     for field, value in changes.items():
         setattr(dataset, field, value)
     dataset.updated_at = utcnow()
@@ -182,17 +303,89 @@ async def update(
         await repository.save(session, dataset)
     except SlugTaken:
         raise _taken(str(changes.get("slug"))) from None
+    names = old_tags
     if new_tags is not None:
-        return _out(dataset, await tags.set_dataset_tags(session, dataset.id, new_tags))
-    return await _with_tags(session, dataset)
+        names = await tags.set_dataset_tags(session, dataset.id, new_tags)
+    changed = diff({**before, "tags": old_tags}, {**changes, "tags": names})
+    if changed:
+        await audit.record(
+            session,
+            ctx,
+            caller,
+            "dataset.update",
+            resource_type="dataset",
+            resource_id=dataset.id,
+            dataset_id=dataset.id,
+            changes=changed,
+        )
+    return (await _page(session, [dataset], directory, {dataset.id: names}))[0]
 
 
-async def delete(session: AsyncSession, caller: Caller, slug_or_id: str) -> None:
-    """Soft delete: the row stays (with its slug) and every read answers 404."""
-    dataset = await _editable(session, caller, slug_or_id)
+async def delete(
+    session: AsyncSession,
+    caller: Caller,
+    slug_or_id: str,
+    *,
+    directory: OwnerDirectory | None = None,
+    ctx: RequestContext | None = None,
+) -> None:
+    """Soft delete: the row stays (with its slug) and every read answers 404; it can be
+    restored for ``DATASET_DELETE_GRACE_DAYS``, then the purge removes it for good."""
+    dataset = await editable(session, caller, slug_or_id, directory)
     dataset.deleted_at = utcnow()
     await repository.save(session, dataset)
     await tags.release_dataset(session, dataset.id)
+    await audit.record(
+        session,
+        ctx,
+        caller,
+        "dataset.delete",
+        resource_type="dataset",
+        resource_id=dataset.id,
+        dataset_id=dataset.id,
+        changes={"deleted_at": {"before": None, "after": dataset.deleted_at.isoformat()}},
+    )
+
+
+async def restore(
+    session: AsyncSession,
+    caller: Caller,
+    slug_or_id: str,
+    *,
+    grace_days: int,
+    directory: OwnerDirectory | None = None,
+    ctx: RequestContext | None = None,
+) -> DatasetOut:
+    """Undo a soft delete within the grace period. Someone who could not have deleted it
+    (or cannot see it) is told 404, as is a dataset past its grace period."""
+    dataset = await repository.get_deleted(session, slug_or_id)
+    if dataset is None or dataset.deleted_at is None:
+        raise _not_found()
+    teams = await caller_teams(directory, caller, dataset)
+    if not policy.can_read(caller, dataset, teams) or not policy.can_restore(
+        caller, dataset, teams
+    ):
+        raise _not_found()
+    if dataset.deleted_at + timedelta(days=grace_days) <= utcnow():
+        raise NotFound(
+            "The grace period of this deleted dataset is over.", code="dataset_not_found"
+        )
+    deleted_at = dataset.deleted_at
+    dataset.deleted_at = None
+    dataset.updated_at = utcnow()
+    await repository.save(session, dataset)
+    await tags.restore_dataset(session, dataset.id)
+    await audit.record(
+        session,
+        ctx,
+        caller,
+        "dataset.restore",
+        resource_type="dataset",
+        resource_id=dataset.id,
+        dataset_id=dataset.id,
+        changes={"deleted_at": {"before": deleted_at.isoformat(), "after": None}},
+    )
+    return await _with_tags(session, dataset, directory)
 
 
 async def browse(
@@ -204,11 +397,12 @@ async def browse(
     limit: int,
     cursor: str | None,
     offset: int | None,
+    directory: OwnerDirectory | None = None,
 ) -> DatasetList:
     if cursor is not None and offset is not None:
         raise BadRequest("Send either cursor or offset, not both.", code="invalid_cursor")
     after = decode_cursor(cursor, sort) if cursor is not None else None
-    scope = policy.listing_scope(caller)
+    scope = policy.listing_scope(caller, await caller_teams(directory, caller))
     # one row more than asked says whether another page exists
     tagged = tags.dataset_ids_tagged(filters.tag) if filters.tag is not None else None
     rows = await repository.list_page(
@@ -227,9 +421,8 @@ async def browse(
         encode_cursor(repository.sort_key(rows[-1], sort), rows[-1].id) if more and rows else None
     )
     total = await repository.count(session, scope, filters, tagged) if offset is not None else None
-    names = await tags.names_by_dataset(session, [row.id for row in rows])
     return DatasetList(
-        items=[_out(row, names[row.id]) for row in rows],
+        items=await _page(session, rows, directory),
         next_cursor=next_cursor,
         total=total,
         limit=limit,

@@ -45,7 +45,7 @@ class Review(Base):
     title: Mapped[str | None] = mapped_column(Text)
     comment: Mapped[str | None] = mapped_column(Text)
     helpful_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    # billing (issue 9) fills this in from the entitlement check; until then always false
+    # set on every write from the entitlement check: the reviewer paid (subscription, purchase)
     verified_purchase: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )

@@ -12,7 +12,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
+from fltr_content.audit.context import RequestContextDep
 from fltr_content.callers.deps import CallerDep, OptionalCallerDep
+from fltr_content.deps import AuthClientDep
 from fltr_content.reviews import service
 from fltr_content.reviews.schemas import ReviewIn, ReviewOut
 from fltr_shared.db import SessionDep
@@ -42,8 +44,12 @@ async def put_review(
     caller: CallerDep,
     session: SessionDep,
     response: Response,
+    auth_client: AuthClientDep,
+    ctx: RequestContextDep,
 ) -> ReviewOut:
-    review, created = await service.put_review(session, caller, slug_or_id, body)
+    review, created = await service.put_review(
+        session, caller, slug_or_id, body, auth_client=auth_client, ctx=ctx
+    )
     response.status_code = 201 if created else 200
     return review
 

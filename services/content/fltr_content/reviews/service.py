@@ -12,8 +12,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fltr_content import audit
+from fltr_content.audit.context import RequestContext
+from fltr_content.audit.service import diff
+from fltr_content.auth_client import AuthServiceClient
 from fltr_content.callers.resolver import Caller
 from fltr_content.datasets import service as datasets
+from fltr_content.datasets.entitlement import has_paid_for
 from fltr_content.datasets.schemas import DatasetOut
 from fltr_content.reviews import repository
 from fltr_content.reviews.models import Review
@@ -37,25 +42,52 @@ def _owns(caller: Caller, dataset: DatasetOut) -> bool:
 
 
 async def put_review(
-    session: AsyncSession, caller: Caller, slug_or_id: str, body: ReviewIn
+    session: AsyncSession,
+    caller: Caller,
+    slug_or_id: str,
+    body: ReviewIn,
+    *,
+    auth_client: AuthServiceClient | None = None,
+    ctx: RequestContext | None = None,
 ) -> tuple[ReviewOut, bool]:
-    """Create or update the caller's review; returns it and whether it was created."""
+    """Create or update the caller's review; returns it and whether it was created.
+    ``verified_purchase``: the entitlement check says the caller paid for the dataset (asked
+    before the dataset row is locked, never while holding it)."""
     dataset = await datasets.get(session, caller, slug_or_id)
     _reviewer(caller)
     if _owns(caller, dataset):
         raise Forbidden("You cannot review your own dataset.", code="own_dataset")
+    paid = await has_paid_for(caller, dataset, auth_client) if auth_client is not None else False
     await repository.lock_dataset(session, dataset.id)
     review = await repository.of_user(session, dataset.id, caller.user_id)
     created = review is None
+    before = (
+        {}
+        if review is None
+        else {"rating": review.rating, "title": review.title, "comment": review.comment}
+    )
     if review is None:
-        # verified_purchase stays false: billing (issue 9) fills it in from the entitlement check
         review = Review(dataset_id=dataset.id, user_id=caller.user_id, rating=body.rating)
     review.rating = body.rating
     review.title = body.title
     review.comment = body.comment
+    review.verified_purchase = paid
     review.updated_at = utcnow()
     await repository.save(session, review)
     await repository.recount(session, dataset.id)
+    after = {"rating": body.rating, "title": body.title, "comment": body.comment}
+    changes = after if created else diff(before, after)
+    if changes:
+        await audit.record(
+            session,
+            ctx,
+            caller,
+            "review.create" if created else "review.update",
+            resource_type="review",
+            resource_id=review.id,
+            dataset_id=dataset.id,
+            changes=changes,
+        )
     return ReviewOut.model_validate(review), created
 
 

@@ -53,6 +53,11 @@ async def release_dataset(session: AsyncSession, dataset_id: str) -> None:
     await repository.add_usage(session, await repository.tag_ids_of(session, dataset_id), -1)
 
 
+async def restore_dataset(session: AsyncSession, dataset_id: str) -> None:
+    """A soft-deleted dataset came back: it counts for its tags again."""
+    await repository.add_usage(session, await repository.tag_ids_of(session, dataset_id), +1)
+
+
 async def names_by_dataset(
     session: AsyncSession, dataset_ids: Iterable[str]
 ) -> dict[str, list[str]]:

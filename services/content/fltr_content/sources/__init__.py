@@ -1,0 +1,1 @@
+"""Sources: where a dataset's documents come from (files, URLs, APIs), per dataset."""
