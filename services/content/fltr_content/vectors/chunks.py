@@ -57,7 +57,9 @@ def quote(value: str) -> str:
     """A Milvus string literal for ``value``: JSON's escaping (quotes, backslashes, control
     characters) is what Milvus' expression parser reads. Filters are built from this, never
     from pasted user text."""
-    return json.dumps(value, ensure_ascii=True)
+    # non-ASCII stays literal: Milvus does not decode backslash-u escapes, so an escaped value
+    # would never match
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _clip(text: str, max_bytes: int) -> str:

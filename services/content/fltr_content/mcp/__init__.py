@@ -1,0 +1,1 @@
+"""MCP: one streamable-HTTP endpoint per dataset (``/mcp/{slug}``), on the official SDK."""

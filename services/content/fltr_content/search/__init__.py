@@ -1,0 +1,1 @@
+"""Search over a dataset version's chunks: REST endpoints, filters, billing per call."""
