@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, TypeDecorator, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -34,7 +35,18 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
+    # writes fails at once with "database is locked" when another writer went first (SQLite
+    # cannot wait there without risking a deadlock); an immediate one waits (busy_timeout).
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _replace_if_closed(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    # The pre-ping costs three round trips per checkout (BEGIN, ping, ROLLBACK) on asyncpg,
+    # more than a short request's own work. A connection the server closed (a restart, an
+    # idle timeout) is known to the driver without asking, and is replaced just the same.
+    if dbapi_conn.driver_connection.is_closed():
+        raise DisconnectionError()
 
 
 def ensure_sqlite_dir(database_url: str) -> None:
@@ -53,14 +65,17 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.db_pool_pre_ping,
         pool_timeout=settings.db_connect_timeout_seconds,
         connect_args={"timeout": settings.db_connect_timeout_seconds},
     )
+    if not settings.db_pool_pre_ping:
+        event.listen(engine.sync_engine, "checkout", _replace_if_closed)
+    return engine
 
 
 class Database:

@@ -108,6 +108,11 @@ class ServiceSettings(BaseSettings):
     db_connect_timeout_seconds: float = Field(
         5.0, gt=0, le=60, description="Give up connecting to the database after this long."
     )
+    db_pool_pre_ping: bool = Field(
+        False,
+        description="Ping a pooled PostgreSQL connection (a round trip) before each use. Off, "
+        "connections the server closed (a restart) are still replaced, at no cost.",
+    )
     internal_service_token: SecretStr | None = Field(
         None,
         description="Shared secret for service-to-service calls. Required in production; "

@@ -5,10 +5,11 @@ reused idempotency key or a hold that cannot be captured or released (any more).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from fltr_auth.credits import service
 from fltr_auth.credits.schemas import (
@@ -32,6 +33,7 @@ from fltr_auth.credits.schemas import (
 )
 from fltr_auth.deps import SettingsDep
 from fltr_shared.db import SessionDep
+from fltr_shared.metrics_catalog import LEDGER_OPERATIONS
 from fltr_shared.pagination import Page, PageParamsDep
 
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -42,7 +44,28 @@ ERRORS: dict[int | str, dict[str, str]] = {
     409: {"description": "idempotency_conflict, or the hold is closed or holds less"},
 }
 
-router = APIRouter(prefix="/internal/v1/credits", tags=["internal: credits"], responses=ERRORS)
+
+async def _count_operation(request: Request, response: Response) -> AsyncIterator[None]:
+    """fltr_ledger_operations_total for every write below, whatever its outcome."""
+    if request.method != "POST":
+        yield
+        return
+    operation = getattr(request.scope.get("route"), "name", "unknown")
+    try:
+        yield
+    except Exception as exc:
+        LEDGER_OPERATIONS.labels(operation, str(getattr(exc, "code", "error"))).inc()
+        raise
+    replayed = response.headers.get(REPLAYED_HEADER) == "true"
+    LEDGER_OPERATIONS.labels(operation, "replayed" if replayed else "ok").inc()
+
+
+router = APIRouter(
+    prefix="/internal/v1/credits",
+    tags=["internal: credits"],
+    responses=ERRORS,
+    dependencies=[Depends(_count_operation)],
+)
 
 
 def _mark(response: Response, result: service.Result) -> None:
@@ -74,6 +97,7 @@ async def deduct(body: DeductIn, db: SessionDep, response: Response) -> DeductOu
         body.idempotency_key,
         operation=body.operation,
         resource_id=body.resource_id,
+        standalone=True,
     )
     _mark(response, result)
     return DeductOut.model_validate(result.body)

@@ -75,7 +75,7 @@ def check_amount(amount: object, *, field: str = "amount", allow_zero: bool = Fa
     return amount
 
 
-def _check_key(idempotency_key: str) -> None:
+def check_idempotency_key(idempotency_key: str) -> None:
     if not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
         raise ValidationFailed(
             f"'idempotency_key' must be 1 to {MAX_IDEMPOTENCY_KEY} characters.",
@@ -237,7 +237,7 @@ async def claim(
     now: datetime,
 ) -> Result | None:
     """Claim the key for this request: None when claimed now, else the earlier answer."""
-    _check_key(tags.idempotency_key)
+    check_idempotency_key(tags.idempotency_key)
     digest = request_hash(kind, request)
     claimed = await repository.claim_operation(
         db,

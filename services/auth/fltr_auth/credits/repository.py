@@ -14,11 +14,13 @@ request said (through which API key, in whose idempotency scope) stays readable 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Table, TextClause, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -414,6 +416,149 @@ async def debit(
     if db.get_bind().dialect.name != "postgresql":
         await add_entries(db, log)
     return after
+
+
+def _deduct_at_once_sql(owner_column: str) -> str:
+    """PostgreSQL: a whole deduction from a user's or team's account in one statement.
+
+    In the order every ledger writer keeps (the idempotency key, then the account's row): the
+    account is read and the debit planned from it (allowance first); if that read can pay,
+    the key is claimed (``ON CONFLICT DO NOTHING``: after a concurrent claim of it has
+    committed or rolled back); with the claim, the row is debited if the plan still holds on
+    it as it is when locked (the rules of :func:`debit`), and the entries are written from
+    the debited row. A claim whose debit then misses (the row changed after the read) fails
+    the whole statement on purpose, with a division by zero, as plain SQL cannot raise: so
+    the statement writes all of it or nothing.
+    """
+    return f"""
+        WITH acct AS (
+            SELECT id, LEAST(allowance, $2::integer) AS from_allowance,
+                   allowance + purchased - reserved AS available
+            FROM credit_accounts WHERE {owner_column} = $1::text
+        ), claimed AS (
+            INSERT INTO credit_operations
+                (id, account_id, idempotency_key, kind, request_hash, response, created_at)
+            SELECT $5::text, acct.id, $4::text, 'deduct', $6::text, $7::json, $3::timestamptz
+            FROM acct WHERE acct.available >= $2::integer
+            ON CONFLICT (account_id, idempotency_key) DO NOTHING
+            RETURNING account_id
+        ), charged AS (
+            UPDATE credit_accounts AS a
+            SET allowance = a.allowance - acct.from_allowance,
+                purchased = a.purchased - ($2::integer - acct.from_allowance),
+                updated_at = $3::timestamptz
+            FROM acct, claimed
+            WHERE a.id = acct.id AND claimed.account_id = acct.id
+              AND CASE WHEN acct.from_allowance = $2::integer
+                            THEN a.allowance >= acct.from_allowance
+                       WHEN acct.from_allowance = 0 THEN a.allowance = 0
+                       ELSE a.allowance = acct.from_allowance END
+              AND a.allowance + a.purchased - a.reserved >= $2::integer
+            RETURNING a.id, a.allowance, a.purchased, a.reserved, acct.from_allowance
+        ), logged AS (
+            INSERT INTO credit_transactions
+                (id, account_id, operation_id, pool, amount, balance_after, kind, operation,
+                 resource_id, idempotency_key, actor, created_at)
+            SELECT CASE WHEN e.pool = 'allowance' AND c.from_allowance < $2::integer
+                        THEN $9::text ELSE $8::text END,
+                   c.id, $5::text, e.pool, -e.taken, c.allowance + c.purchased + e.shift,
+                   'deduct', $10::text, $11::text, $4::text, $12::text, $3::timestamptz
+            FROM charged AS c, LATERAL (
+                VALUES ('allowance', c.from_allowance, $2::integer - c.from_allowance),
+                       ('purchased', $2::integer - c.from_allowance, 0)
+            ) AS e (pool, taken, shift)
+            WHERE e.taken <> 0
+        )
+        SELECT c.id, c.allowance, c.purchased, c.reserved, c.from_allowance
+        FROM claimed LEFT JOIN charged AS c ON true
+        WHERE 1 / (CASE WHEN c.id IS NULL THEN 0 ELSE 1 END) = 1
+    """  # noqa: S608 (no input is formatted in: the owner column is one of two fixed names)
+
+
+_DEDUCT_AT_ONCE = {
+    kind: _deduct_at_once_sql(_OWNER_COLUMN[kind].key) for kind in ("user", "organization")
+}
+_SAVEPOINT = "ledger_deduct_at_once"
+
+
+@dataclass(frozen=True)
+class Deducted:
+    account_id: str
+    pools: Pools
+    split: tuple[int, int]  # (from allowance, from purchased)
+
+
+async def deduct_at_once(
+    db: AsyncSession,
+    *,
+    owner_kind: Literal["user", "organization"],
+    owner_id: str,
+    amount: int,
+    operation_id: str,
+    entry_ids: tuple[str, str],
+    idempotency_key: str,
+    request_hash: str,
+    response: dict[str, Any],
+    operation: str | None,
+    resource_id: str | None,
+    actor: str | None,
+    now: datetime,
+) -> Deducted | None:
+    """Claim ``idempotency_key``, debit ``amount`` (allowance first) and log it in one
+    statement (PostgreSQL only); None, with nothing written, when anything is not plain:
+    no account yet, the key used before (or by a concurrent request), too little, or the
+    account changed under the plan. The caller then takes the step-by-step path.
+
+    ``entry_ids``: (the last entry's, an allowance entry's when both pools pay).
+
+    When the session's connection is not in a transaction yet, the statement runs as its own
+    transaction: the account's row is locked only while PostgreSQL runs and commits it, not
+    while this process gets back to it and sends a COMMIT (requests on a hot account queue on
+    that lock). Inside a transaction (a caller's, or a test's) it runs in a savepoint.
+    """
+    connection = await db.connection()
+    driver: Any = (await connection.get_raw_connection()).driver_connection  # asyncpg's
+    args = (
+        owner_id,
+        amount,
+        now,
+        idempotency_key,
+        operation_id,
+        request_hash,
+        json.dumps(response),
+        entry_ids[0],
+        entry_ids[1],
+        operation,
+        resource_id,
+        actor,
+    )
+    statement = _DEDUCT_AT_ONCE[owner_kind]
+    nested = driver.is_in_transaction()
+    if nested:
+        await driver.execute(f"SAVEPOINT {_SAVEPOINT}")
+    try:
+        row = await driver.fetchrow(statement, *args)
+    except asyncpg.DivisionByZeroError:  # claimed, but the row changed after the read
+        if nested:
+            await driver.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        row = None
+    if nested:
+        await driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+    if row is None:
+        return None
+    from_allowance = int(row["from_allowance"])
+    return Deducted(
+        account_id=row["id"],
+        pools=Pools(
+            allowance=row["allowance"], purchased=row["purchased"], reserved=row["reserved"]
+        ),
+        split=(from_allowance, amount - from_allowance),
+    )
+
+
+def deducts_at_once(db: AsyncSession) -> bool:
+    """Whether :func:`deduct_at_once` works on this session's backend."""
+    return db.get_bind().dialect.name == "postgresql"
 
 
 async def credit(

@@ -1,5 +1,7 @@
 """The credit ledger's rules. Never commits: the caller's transaction does, and a refusal
-(raised) rolls back everything the call wrote, so a refused request has moved nothing.
+(raised) rolls back everything the call wrote, so a refused request has moved nothing. One
+exception, asked for with ``deduct(..., standalone=True)`` (the HTTP deduction): a plain
+deduction is one statement that commits on its own (see ``repository.deduct_at_once``).
 
 - Accounts belong to one user, team (organization) or API key, and are opened on first use.
   Two pools: the plan's ``allowance`` (spent first, replaced each period) and ``purchased``
@@ -125,6 +127,73 @@ async def _key_pool(
     return await repository.account_of(db, "api_key", key.id)
 
 
+def _deduct_request(
+    owner: Owner, amount: int, operation: str, resource_id: str | None
+) -> dict[str, Any]:
+    return {
+        "owner": [owner.kind, owner.id],
+        "amount": amount,
+        "operation": operation,
+        "resource_id": resource_id,
+    }
+
+
+def _deduct_stored(tags: Tags, entry_id: str, amount: int, key: KeyInfo | None) -> dict[str, Any]:
+    return {
+        "operation_id": tags.operation_id,
+        "transaction_id": entry_id,
+        "account_id": None,  # the key's pool or the owner's account: read from the entries
+        "amount": amount,
+        "operation": tags.operation,
+        "resource_id": tags.resource_id,
+        "api_key_id": key.id if key else None,
+    }
+
+
+async def _deduct_at_once(
+    db: AsyncSession,
+    owner: Owner,
+    amount: int,
+    idempotency_key: str,
+    *,
+    operation: str,
+    resource_id: str | None,
+    actor: str | None,
+    now: datetime,
+) -> Result | None:
+    """The plain deduction (a user's or team's account, a fresh key, enough credits) in one
+    statement; None, with nothing written, for anything else."""
+    if owner.kind == "api_key" or not repository.deducts_at_once(db):
+        return None
+    ledger.check_idempotency_key(idempotency_key)
+    tags = Tags(new_id(), idempotency_key, operation, resource_id, actor)
+    entry_ids = (new_id(), new_id())
+    stored = _deduct_stored(tags, entry_ids[0], amount, None)
+    request = _deduct_request(owner, amount, operation, resource_id)
+    done = await repository.deduct_at_once(
+        db,
+        owner_kind=owner.kind,
+        owner_id=owner.id,
+        amount=amount,
+        operation_id=tags.operation_id,
+        entry_ids=entry_ids,
+        idempotency_key=idempotency_key,
+        request_hash=ledger.request_hash("deduct", request),
+        response=stored,
+        operation=operation,
+        resource_id=resource_id,
+        actor=actor,
+        now=now,
+    )
+    if done is None:
+        return None
+    changes = ledger.debit_changes(done.split, "deduct")
+    rows = ledger.entries(tags, done.account_id, changes, done.pools.balance, now, entry_ids[0])
+    if len(rows) == 2:  # both pools paid: the allowance entry has the other id
+        rows[0]["id"] = entry_ids[1]
+    return Result(ledger.describe("deduct", stored, rows))
+
+
 async def deduct(
     db: AsyncSession,
     owner: Owner,
@@ -134,29 +203,36 @@ async def deduct(
     operation: str,
     resource_id: str | None = None,
     actor: str | None = None,
+    standalone: bool = False,
 ) -> Result:
-    """Charge now: 402 ``insufficient_credits`` (or ``spend_cap_reached``) moves nothing."""
+    """Charge now: 402 ``insufficient_credits`` (or ``spend_cap_reached``) moves nothing.
+
+    ``standalone``: the caller's transaction does nothing else (an HTTP deduction). A plain
+    deduction may then commit on its own, in one statement, before that transaction ends;
+    a retry with the same key answers it as always. Without it, everything waits for the
+    caller's commit.
+    """
     ledger.check_amount(amount)
     now = utcnow()
+    if standalone:
+        done = await _deduct_at_once(
+            db,
+            owner,
+            amount,
+            idempotency_key,
+            operation=operation,
+            resource_id=resource_id,
+            actor=actor,
+            now=now,
+        )
+        if done is not None:
+            return done
     key, scope = await _payer(db, owner, now)
     actor = f"api_key:{key.id}" if key else actor
     tags = Tags(new_id(), idempotency_key, operation, resource_id, actor)
     entry_id = new_id()
-    request = {
-        "owner": [owner.kind, owner.id],
-        "amount": amount,
-        "operation": operation,
-        "resource_id": resource_id,
-    }
-    stored = {
-        "operation_id": tags.operation_id,
-        "transaction_id": entry_id,
-        "account_id": None,  # the key's pool or the owner's account: read from the entries
-        "amount": amount,
-        "operation": operation,
-        "resource_id": resource_id,
-        "api_key_id": key.id if key else None,
-    }
+    request = _deduct_request(owner, amount, operation, resource_id)
+    stored = _deduct_stored(tags, entry_id, amount, key)
     if earlier := await ledger.claim(db, scope.id, tags, "deduct", request, stored, now):
         return earlier
 
