@@ -7,20 +7,39 @@ import json
 import sys
 from pathlib import Path
 
-from bench import credit_deductions, middleware_overhead, session_validation
+from bench import (
+    catalog_listing,
+    credit_deductions,
+    ingestion,
+    middleware_overhead,
+    search,
+    search_scaling,
+    session_validation,
+)
 
 RESULTS = Path(__file__).parent / "results"
 BENCHMARKS = {
     "middleware_overhead": middleware_overhead.run,
     "session_validation": session_validation.run,
     "credit_deductions": credit_deductions.run,
+    "search": search.run,
+    "catalog_listing": catalog_listing.run,
+    "ingestion": ingestion.run,
+    "search_scaling": search_scaling.run,
 }
 
 
 def main() -> int:
+    """``python -m bench [name ...]``: the named benchmarks, or all of them."""
     RESULTS.mkdir(exist_ok=True)
+    chosen = sys.argv[1:] or list(BENCHMARKS)
+    unknown = [name for name in chosen if name not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+        return 2
     failed = []
-    for name, run in BENCHMARKS.items():
+    for name in chosen:
+        run = BENCHMARKS[name]
         result = asyncio.run(run())
         (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
         verdict = "ok" if result["meets_target"] else "BELOW TARGET"

@@ -26,6 +26,7 @@ def test_a_key_pays_one_credit_per_search_and_retries_are_free(
             json={"email": unique_email(), "password": PASSWORD, "name": "Agent Owner"},
         )
         assert signed.status_code == 200, signed.text
+        client.cookies.clear()  # present the bearer token only (a cookie asks for an Origin)
         session = {"Authorization": f"Bearer {signed.headers['set-auth-token']}"}
         user_id = signed.json()["user"]["id"]
         granted = client.post(

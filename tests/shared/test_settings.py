@@ -86,8 +86,17 @@ def test_production_refuses_sqlite_and_missing_secrets() -> None:
         database_url="postgresql://u@db/fltr",
         internal_service_token=SecretStr("t" * 40),
         milvus_uri="http://milvus:19530",
+        redis_url="redis://redis:6379/0",
     )
     assert ok.is_production
+    with pytest.raises(ValidationError, match="REDIS_URL is required in production"):
+        ContentSettings(
+            _env_file=None,
+            fltr_env="production",
+            database_url="postgresql://u@db/fltr",
+            internal_service_token=SecretStr("t" * 40),
+            milvus_uri="http://milvus:19530",
+        )
 
 
 def test_generated_token_is_shared_through_var_dir(tmp_path: Path) -> None:

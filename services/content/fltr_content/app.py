@@ -8,19 +8,38 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from fltr_content import __version__
+from fltr_content.audit.router import router as audit_router
 from fltr_content.auth_client import AuthServiceClient
 from fltr_content.callers.resolver import CallerResolver
 from fltr_content.callers.router import router as callers_router
+from fltr_content.credits.charges import Charges
 from fltr_content.credits.router import router as credits_router
 from fltr_content.datasets.router import router as datasets_router
+from fltr_content.documents.router import router as documents_router
 from fltr_content.health.router import router as health_router
+from fltr_content.jobs.router import router as jobs_router
+from fltr_content.mcp.router import router as mcp_router
+from fltr_content.mcp.server import build_server as build_mcp_server
+from fltr_content.mcp.server import running as mcp_running
+from fltr_content.mcp.server import session_manager as mcp_session_manager
+from fltr_content.plans.limits import PlanLimits
+from fltr_content.plans.router import router as plans_router
+from fltr_content.processing.celery_app import CeleryRunner, make_celery
+from fltr_content.processing.context import JobContext
+from fltr_content.processing.runner import InProcessRunner
+from fltr_content.processing.wiring import embedder_from, storage_from
 from fltr_content.ratelimits.headers import RateLimitHeadersMiddleware
 from fltr_content.ratelimits.limiter import CallerRateLimits
 from fltr_content.reviews.router import router as reviews_router
+from fltr_content.search.router import router as search_router
 from fltr_content.settings import ContentSettings
+from fltr_content.sources.router import router as sources_router
 from fltr_content.tags.router import router as tags_router
+from fltr_content.usage.recorder import UsageMiddleware, UsageRecorder
+from fltr_content.usage.router import router as usage_router
 from fltr_content.vectors.chunks import ChunkStore
 from fltr_content.vectors.store import VectorStore
+from fltr_content.versions.router import router as versions_router
 from fltr_shared.app_factory import install_common
 from fltr_shared.db import Database, create_engine
 from fltr_shared.internal_client import InternalClient
@@ -67,10 +86,44 @@ def create_app(settings: ContentSettings | None = None) -> FastAPI:
         app.state.vectors = vectors
         app.state.chunks = ChunkStore(vectors, shards=settings.milvus_shards)
         app.state.auth_client = auth_client
+        app.state.charges = Charges(auth_client)
+        app.state.plan_limits = PlanLimits(auth_client)
+        app.state.embedder = embedder_from(settings)
+        app.state.storage = storage_from(settings)
+        job_context = JobContext(
+            settings=settings,
+            db=database,
+            chunks=app.state.chunks,
+            storage=app.state.storage,
+            embedder=app.state.embedder,
+            charges=app.state.charges,
+        )
+        app.state.job_context = job_context
+        runner: InProcessRunner | CeleryRunner
+        if settings.celery_broker_url:
+            runner = CeleryRunner(make_celery(settings))
+        else:
+            runner = InProcessRunner(
+                job_context, workers=settings.ingest_workers, poll_seconds=settings.job_poll_seconds
+            )
+        app.state.jobs = runner
+        # search and MCP: usage rows written after the responses; one MCP server, stateless
+        usage = UsageRecorder(
+            database,
+            max_rows=settings.usage_buffer_max,
+            flush_seconds=settings.usage_flush_seconds,
+        )
+        app.state.usage = usage
+        app.state.mcp_sessions = mcp_session_manager(build_mcp_server())
         await vectors.open()
+        await runner.start()
+        usage.start()
         try:
-            yield
+            async with mcp_running(app.state.mcp_sessions):
+                yield
         finally:
+            await usage.aclose()
+            await runner.stop()
             await rate_limits.aclose()
             await auth_client.aclose()
             await vectors.close()
@@ -85,10 +138,20 @@ def create_app(settings: ContentSettings | None = None) -> FastAPI:
     app.state.settings = settings
     install_common(app, service="content")
     app.add_middleware(RateLimitHeadersMiddleware)
+    app.add_middleware(UsageMiddleware)
     app.include_router(health_router)
     app.include_router(callers_router)
     app.include_router(credits_router)
     app.include_router(datasets_router)
+    app.include_router(documents_router)
+    app.include_router(jobs_router)
+    app.include_router(plans_router)
     app.include_router(tags_router)
     app.include_router(reviews_router)
+    app.include_router(versions_router)
+    app.include_router(sources_router)
+    app.include_router(audit_router)
+    app.include_router(search_router)
+    app.include_router(usage_router)
+    app.include_router(mcp_router)
     return app

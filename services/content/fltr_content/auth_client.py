@@ -133,6 +133,11 @@ class AuthServiceClient:
 
     async def check_entitlement(self, body: dict[str, Any]) -> bool:
         """``POST /internal/v1/entitlements/check``: may this user or key use the dataset."""
+        allowed, _ = await self.entitlement(body)
+        return allowed
+
+    async def entitlement(self, body: dict[str, Any]) -> tuple[bool, str]:
+        """The entitlement check's whole answer: (allowed, reason), e.g. (True, "purchased")."""
         response = await self._client.request(
             "POST", "/internal/v1/entitlements/check", json=body, idempotent=True
         )
@@ -140,7 +145,8 @@ class AuthServiceClient:
             raise UpstreamUnavailable(
                 f"The auth service answered {response.status_code} to an entitlement check."
             )
-        return bool(response.json()["allowed"])
+        answer = response.json()
+        return bool(answer["allowed"]), str(answer["reason"])
 
     async def plan_limits(self, owner_type: str, owner_id: str) -> dict[str, Any]:
         """The owner's plan and limits (``enforced`` is false while billing is off)."""

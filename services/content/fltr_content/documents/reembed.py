@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fltr_content.callers.resolver import Caller
+from fltr_content.datasets.directory import OwnerDirectory
 from fltr_content.documents import repository
 from fltr_content.documents.models import Document
 from fltr_content.documents.service import editable_dataset
@@ -24,9 +25,15 @@ from fltr_shared.db import utcnow
 
 
 async def reembed(
-    session: AsyncSession, caller: Caller, ref: str, *, embedder: Embedder, chunks: ChunkStore
+    session: AsyncSession,
+    caller: Caller,
+    ref: str,
+    *,
+    embedder: Embedder,
+    chunks: ChunkStore,
+    directory: OwnerDirectory | None = None,
 ) -> list[str]:
-    dataset = await editable_dataset(session, caller, ref)
+    dataset = await editable_dataset(session, caller, ref, directory)
     working = await versions.working_copy(session, dataset)
     await chunks.drop(working.collection_name)
     dataset.embedding_model = embedder.name

@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from fltr_content.callers.deps import CallerDep, OptionalCallerDep
+from fltr_content.datasets.directory import DirectoryDep, directory_of
 from fltr_content.documents import reembed, service
 from fltr_content.documents.remote import fetch_to_file
 from fltr_content.documents.schemas import DocumentOut, FromUrlIn, ReembedOut, UploadOut
@@ -82,8 +83,9 @@ async def upload(ref: Ref, request: Request, caller: CallerDep) -> UploadOut:
             "The upload is larger than the limits allow.", code="upload_too_large"
         )
     # refuse strangers before reading their bytes
+    directory = directory_of(request)
     async with database.transaction() as session:
-        await service.editable_dataset(session, caller, ref)
+        await service.editable_dataset(session, caller, ref, directory)
     assert settings.storage_dir is not None
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.storage_dir, prefix=".incoming-") as workdir:
@@ -94,7 +96,7 @@ async def upload(ref: Ref, request: Request, caller: CallerDep) -> UploadOut:
         )
         received = await reader.read(request.headers.get("content-type", ""), request.stream())
         async with database.transaction() as session:
-            dataset = await service.editable_dataset(session, caller, ref)
+            dataset = await service.editable_dataset(session, caller, ref, directory)
             documents = await service.upload(
                 session,
                 caller,
@@ -120,8 +122,9 @@ async def upload_from_url(
 ) -> UploadOut:
     settings: ContentSettings = request.app.state.settings
     database: Database = request.app.state.db
+    directory = directory_of(request)
     async with database.transaction() as session:
-        await service.editable_dataset(session, caller, ref)
+        await service.editable_dataset(session, caller, ref, directory)
     assert settings.storage_dir is not None
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.storage_dir, prefix=".incoming-") as workdir:
@@ -133,7 +136,7 @@ async def upload_from_url(
             filename=body.filename,
         )
         async with database.transaction() as session:
-            dataset = await service.editable_dataset(session, caller, ref)
+            dataset = await service.editable_dataset(session, caller, ref, directory)
             documents = await service.upload(
                 session,
                 caller,
@@ -164,6 +167,7 @@ async def reembed_dataset(ref: Ref, request: Request, caller: CallerDep) -> Reem
             ref,
             embedder=request.app.state.embedder,
             chunks=request.app.state.chunks,
+            directory=directory_of(request),
         )
     _start_jobs(request, job_ids)
     return ReembedOut(job_ids=job_ids, embedding_model=request.app.state.embedder.name)
@@ -175,28 +179,38 @@ async def list_documents(
     db: SessionDep,
     caller: OptionalCallerDep,
     page: PageParamsDep,
+    directory: DirectoryDep,
     status: Annotated[
         str | None, Query(pattern="^(queued|processing|ready|failed|cancelled)$")
     ] = None,
 ) -> Page[DocumentOut]:
     items, total = await service.list_documents(
-        db, caller, ref, limit=page.limit, offset=page.offset, status=status
+        db, caller, ref, limit=page.limit, offset=page.offset, status=status, directory=directory
     )
     return Page.build(items, total, page)
 
 
 @router.get("/{ref}/documents/{document_id}", response_model=DocumentOut, summary="A document")
 async def get_document(
-    ref: Ref, document_id: DocumentId, db: SessionDep, caller: OptionalCallerDep
+    ref: Ref,
+    document_id: DocumentId,
+    db: SessionDep,
+    caller: OptionalCallerDep,
+    directory: DirectoryDep,
 ) -> DocumentOut:
-    return await service.get_document(db, caller, ref, document_id)
+    return await service.get_document(db, caller, ref, document_id, directory)
 
 
 @router.delete(
     "/{ref}/documents/{document_id}", status_code=204, summary="Delete a document and its chunks"
 )
 async def delete_document(
-    ref: Ref, document_id: DocumentId, request: Request, db: SessionDep, caller: CallerDep
+    ref: Ref,
+    document_id: DocumentId,
+    request: Request,
+    db: SessionDep,
+    caller: CallerDep,
+    directory: DirectoryDep,
 ) -> Response:
     await service.delete_document(
         db,
@@ -205,5 +219,6 @@ async def delete_document(
         document_id,
         chunks=request.app.state.chunks,
         storage=request.app.state.storage,
+        directory=directory,
     )
     return Response(status_code=204)

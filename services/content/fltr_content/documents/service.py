@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fltr_content.callers.resolver import Caller
 from fltr_content.credits.charges import Charges, Payer
-from fltr_content.datasets import policy
-from fltr_content.datasets import repository as datasets
+from fltr_content.datasets import service as catalog
+from fltr_content.datasets.directory import OwnerDirectory
 from fltr_content.datasets.models import Dataset
 from fltr_content.documents import repository
 from fltr_content.documents.models import Document, new_document_id
@@ -37,7 +37,7 @@ from fltr_content.storage.backends import Storage, document_key
 from fltr_content.vectors.chunks import ChunkStore
 from fltr_content.versions import service as versions
 from fltr_shared.db import utcnow
-from fltr_shared.errors import AppError, Forbidden, NotFound
+from fltr_shared.errors import AppError, NotFound
 
 logger = structlog.get_logger(__name__)
 
@@ -60,19 +60,23 @@ class UnusableFile(AppError):
         return {**super().body(), "filename": self.filename}
 
 
-async def readable_dataset(session: AsyncSession, caller: Caller | None, ref: str) -> Dataset:
+async def readable_dataset(
+    session: AsyncSession,
+    caller: Caller | None,
+    ref: str,
+    directory: OwnerDirectory | None = None,
+) -> Dataset:
+    """The catalog's rule (team members included): 404 for what the caller may not see."""
     slug, _ = versions.split_ref(ref)
-    dataset = await datasets.get_live(session, slug)
-    if dataset is None or not policy.can_read(caller, dataset):
-        raise _not_found()
-    return dataset
+    return await catalog.readable(session, caller, slug, directory)
 
 
-async def editable_dataset(session: AsyncSession, caller: Caller, ref: str) -> Dataset:
-    dataset = await readable_dataset(session, caller, ref)
-    if not policy.can_edit(caller, dataset):
-        raise Forbidden("Only the dataset's owner or an admin may change its documents.")
-    return dataset
+async def editable_dataset(
+    session: AsyncSession, caller: Caller, ref: str, directory: OwnerDirectory | None = None
+) -> Dataset:
+    """404 when the caller may not see it, 403 when it sees but may not change it."""
+    slug, _ = versions.split_ref(ref)
+    return await catalog.editable(session, caller, slug, directory)
 
 
 def hold_estimate(size_bytes: int, settings: ContentSettings) -> int:
@@ -250,8 +254,9 @@ async def list_documents(
     limit: int,
     offset: int,
     status: str | None,
+    directory: OwnerDirectory | None = None,
 ) -> tuple[list[DocumentOut], int]:
-    dataset = await readable_dataset(session, caller, ref)
+    dataset = await readable_dataset(session, caller, ref, directory)
     _, label = versions.split_ref(ref)
     version_id = None
     if label is not None and label not in versions.WORKING_COPY_ALIASES:
@@ -263,9 +268,13 @@ async def list_documents(
 
 
 async def get_document(
-    session: AsyncSession, caller: Caller | None, ref: str, document_id: str
+    session: AsyncSession,
+    caller: Caller | None,
+    ref: str,
+    document_id: str,
+    directory: OwnerDirectory | None = None,
 ) -> DocumentOut:
-    dataset = await readable_dataset(session, caller, ref)
+    dataset = await readable_dataset(session, caller, ref, directory)
     _, label = versions.split_ref(ref)
     missing = NotFound("No such document in this dataset.", code="document_not_found")
     if label is not None and label not in versions.WORKING_COPY_ALIASES:
@@ -288,10 +297,11 @@ async def delete_document(
     *,
     chunks: ChunkStore,
     storage: Storage,
+    directory: OwnerDirectory | None = None,
 ) -> None:
     """Remove a document from the working copy: its chunks go now; published versions that
     froze it keep theirs (and the row, soft-deleted, for their citations)."""
-    dataset = await editable_dataset(session, caller, ref)
+    dataset = await editable_dataset(session, caller, ref, directory)
     document = await repository.get_live(session, dataset.id, document_id)
     if document is None:
         raise NotFound("No such document in this dataset.", code="document_not_found")

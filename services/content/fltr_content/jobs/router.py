@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from sse_starlette import EventSourceResponse
 
 from fltr_content.callers.deps import CallerDep
+from fltr_content.datasets.directory import DirectoryDep, directory_of
 from fltr_content.jobs import service
 from fltr_content.jobs.models import FINISHED_STATES
 from fltr_content.jobs.schemas import JobOut
@@ -33,8 +34,10 @@ EVENT_STREAM_MAX_SECONDS = 3600
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, summary="A processing job")
-async def get_job(job_id: JobId, db: SessionDep, caller: CallerDep) -> JobOut:
-    return await service.get(db, caller, job_id)
+async def get_job(
+    job_id: JobId, db: SessionDep, caller: CallerDep, directory: DirectoryDep
+) -> JobOut:
+    return await service.get(db, caller, job_id, directory)
 
 
 @router.post(
@@ -52,12 +55,13 @@ async def list_jobs(
     db: SessionDep,
     caller: CallerDep,
     page: PageParamsDep,
+    directory: DirectoryDep,
     state: Annotated[
         str | None, Query(pattern="^(queued|running|succeeded|failed|cancelled)$")
     ] = None,
 ) -> Page[JobOut]:
     items, total = await service.list_for_dataset(
-        db, caller, ref, limit=page.limit, offset=page.offset, state=state
+        db, caller, ref, limit=page.limit, offset=page.offset, state=state, directory=directory
     )
     return Page.build(items, total, page)
 
@@ -69,8 +73,9 @@ async def list_jobs(
 )
 async def job_events(job_id: JobId, request: Request, caller: CallerDep) -> EventSourceResponse:
     database: Database = request.app.state.db
+    directory = directory_of(request)
     async with database.transaction() as session:
-        first = await service.get(session, caller, job_id)  # 404 before the stream opens
+        first = await service.get(session, caller, job_id, directory)  # 404 before streaming
 
     async def events() -> AsyncIterator[dict[str, str]]:
         last: str | None = None
@@ -89,6 +94,6 @@ async def job_events(job_id: JobId, request: Request, caller: CallerDep) -> Even
                 return
             await asyncio.sleep(EVENT_POLL_SECONDS)
             async with database.transaction() as session:
-                job = await service.get(session, caller, job_id)
+                job = await service.get(session, caller, job_id, directory)
 
     return EventSourceResponse(events(), ping=15)

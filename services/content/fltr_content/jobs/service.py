@@ -10,15 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fltr_content.callers.resolver import Caller
 from fltr_content.credits.charges import Charges, LedgerRefused
-from fltr_content.datasets import policy
-from fltr_content.datasets.models import Dataset
+from fltr_content.datasets import service as catalog
+from fltr_content.datasets.directory import OwnerDirectory
 from fltr_content.documents import repository as documents
 from fltr_content.documents.service import editable_dataset
 from fltr_content.jobs import repository
 from fltr_content.jobs.models import FINISHED_STATES, ProcessingJob
 from fltr_content.jobs.schemas import JobOut
 from fltr_shared.db import utcnow
-from fltr_shared.errors import NotFound, UpstreamUnavailable
+from fltr_shared.errors import Forbidden, NotFound, UpstreamUnavailable
 
 logger = structlog.get_logger(__name__)
 
@@ -27,29 +27,36 @@ def _missing() -> NotFound:
     return NotFound("No such job.", code="job_not_found")
 
 
-async def _visible(session: AsyncSession, caller: Caller, job_id: str) -> ProcessingJob:
+async def _visible(
+    session: AsyncSession, caller: Caller, job_id: str, directory: OwnerDirectory | None
+) -> ProcessingJob:
     job = await repository.get(session, job_id)
     if job is None:
         raise _missing()
-    dataset = await session.get(Dataset, job.dataset_id)
     # a job of a dataset you may not edit does not exist for you (ids are not oracles)
-    if (
-        dataset is None
-        or not policy.can_read(caller, dataset)
-        or not policy.can_edit(caller, dataset)
-    ):
-        raise _missing()
+    try:
+        await catalog.editable(session, caller, job.dataset_id, directory)
+    except (NotFound, Forbidden):
+        raise _missing() from None
     return job
 
 
-async def get(session: AsyncSession, caller: Caller, job_id: str) -> JobOut:
-    return JobOut.of(await _visible(session, caller, job_id))
+async def get(
+    session: AsyncSession, caller: Caller, job_id: str, directory: OwnerDirectory | None = None
+) -> JobOut:
+    return JobOut.of(await _visible(session, caller, job_id, directory))
 
 
-async def cancel(session: AsyncSession, caller: Caller, job_id: str, charges: Charges) -> JobOut:
+async def cancel(
+    session: AsyncSession,
+    caller: Caller,
+    job_id: str,
+    charges: Charges,
+    directory: OwnerDirectory | None = None,
+) -> JobOut:
     """A queued job ends now (its document is marked cancelled and its hold goes back); a
     running one stops at its next checkpoint and cleans up itself."""
-    job = await _visible(session, caller, job_id)
+    job = await _visible(session, caller, job_id, directory)
     if job.state not in FINISHED_STATES:
         was_queued = job.state == "queued"
         now = utcnow()
@@ -72,9 +79,16 @@ async def cancel(session: AsyncSession, caller: Caller, job_id: str, charges: Ch
 
 
 async def list_for_dataset(
-    session: AsyncSession, caller: Caller, ref: str, *, limit: int, offset: int, state: str | None
+    session: AsyncSession,
+    caller: Caller,
+    ref: str,
+    *,
+    limit: int,
+    offset: int,
+    state: str | None,
+    directory: OwnerDirectory | None = None,
 ) -> tuple[list[JobOut], int]:
-    dataset = await editable_dataset(session, caller, ref)
+    dataset = await editable_dataset(session, caller, ref, directory)
     rows, total = await repository.page(
         session, dataset.id, limit=limit, offset=offset, state=state
     )

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from fltr_content.callers.deps import CallerDep
+from fltr_content.datasets.directory import directory_of
 from fltr_content.plans import service
 from fltr_shared.db import SessionDep
 
@@ -49,6 +50,6 @@ async def checkout(
     slug: Slug, body: CheckoutIn, request: Request, db: SessionDep, caller: CallerDep
 ) -> JSONResponse:
     status, answer = await service.checkout(
-        db, caller, slug, body.interval, request.app.state.auth_client
+        db, caller, slug, body.interval, request.app.state.auth_client, directory_of(request)
     )
     return JSONResponse(answer, status_code=status)

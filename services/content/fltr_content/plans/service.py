@@ -11,16 +11,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fltr_content.auth_client import AuthServiceClient
 from fltr_content.callers.resolver import Caller
+from fltr_content.datasets.directory import OwnerDirectory
 from fltr_content.documents.service import readable_dataset
 from fltr_shared.errors import Forbidden
 
 
 async def checkout(
-    session: AsyncSession, caller: Caller, slug: str, interval: str, auth: AuthServiceClient
+    session: AsyncSession,
+    caller: Caller,
+    slug: str,
+    interval: str,
+    auth: AuthServiceClient,
+    directory: OwnerDirectory | None = None,
 ) -> tuple[int, Any]:
     if caller.api_key_id is not None or caller.owner_type != "user":
         raise Forbidden("Sign in as a user to buy; API keys cannot start a checkout.")
-    dataset = await readable_dataset(session, caller, slug)
+    dataset = await readable_dataset(session, caller, slug, directory)
     return await auth.dataset_checkout(
         {
             "user_id": caller.user_id,
