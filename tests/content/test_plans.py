@@ -4,6 +4,7 @@ documents (403 plan_limit_reached naming the limit)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -31,7 +32,9 @@ from tests.support import serve_in_loop
 __all__ = ["billing_app_fixture", "billing_fixture"]  # fixtures used here
 
 
-TIGHT_PLANS = {"free": Plan(limits=PlanLimits(datasets_per_month=2, documents=1))}
+TIGHT_PLANS = {
+    "free": Plan(limits=PlanLimits(datasets_per_month=2, documents=1, searches_per_month=1))
+}
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +49,13 @@ async def tight_app(auth_settings: AuthSettings) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def tight(
-    tight_app: FastAPI, content_settings: ContentSettings, tmp_path: Path
+    tight_app: FastAPI,
+    content_settings: ContentSettings,
+    ingest_database_url: str,
+    tmp_path: Path,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """The content side commits (to the committed-data test database): its usage writer runs
+    in the background, which a shared rolled-back connection cannot host."""
     async with (
         rolled_back(tight_app.state.db),
         cookieless_client(tight_app, "http://auth.test") as auth,
@@ -56,19 +64,18 @@ async def tight(
         settings = content_settings.model_copy(
             update={
                 "auth_service_url": auth_url,
+                "database_url": ingest_database_url,
                 "var_dir": tmp_path,
                 "milvus_uri": str(tmp_path / "m.db"),
+                "usage_flush_seconds": 0.1,
             }
         )
         app = create_content_app(settings)
         async with app.router.lifespan_context(app):
-            await app.state.jobs.stop()  # uploads stay queued: no job beside the test's requests
-            async with (
-                rolled_back(app.state.db),
-                httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app), base_url="http://content.test"
-                ) as client,
-            ):
+            await app.state.jobs.stop()  # uploads stay queued: nothing runs beside the test
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://content.test"
+            ) as client:
                 yield auth, client
 
 
@@ -165,3 +172,23 @@ async def test_plan_limits_on_datasets_and_documents(
     assert second.json()["limit"] == "documents"
     listed = await content.get(path, headers=curator.bearer)
     assert listed.json()["total"] == 1
+
+
+async def test_plan_limit_on_searches(
+    tight: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    auth, content = tight
+    searcher = await sign_up(auth, name="Searcher")
+    await grant(auth, searcher.user["id"], 100)
+    made = await content.post("/api/v1/datasets", json={"name": "Atlas"}, headers=searcher.bearer)
+    assert made.status_code == 201, made.text
+    path = f"/api/v1/datasets/{made.json()['slug']}/search"
+    first = await content.post(path, json={"query": "maps"}, headers=searcher.bearer)
+    assert first.status_code == 200, first.text
+    for _ in range(50):  # usage rows are written just after each response
+        await asyncio.sleep(0.1)
+        second = await content.post(path, json={"query": "maps"}, headers=searcher.bearer)
+        if second.status_code != 200:
+            break
+    assert second.status_code == 403, second.text
+    assert second.json()["limit"] == "searches_per_month"

@@ -19,9 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fltr_content.auth_client import AuthServiceClient
 from fltr_content.datasets.models import Dataset
 from fltr_content.documents.models import Document
+from fltr_content.usage.models import ApiUsage
 from fltr_shared.errors import Forbidden
 
 CACHE_SECONDS = 30.0
+
+
+def _month_start() -> datetime:
+    return datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 class PlanLimitReached(Forbidden):
@@ -66,8 +71,7 @@ class PlanLimits:
         limit = answer["limits"].get("datasets_per_month") if answer.get("enforced") else None
         if limit is None:
             return
-        now = datetime.now(UTC)
-        month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        month_start = _month_start()
         made = await session.scalar(
             select(func.count())
             .select_from(Dataset)
@@ -79,6 +83,25 @@ class PlanLimits:
         )
         if int(made or 0) + 1 > limit:
             raise PlanLimitReached("datasets_per_month", limit, answer["plan"])
+
+    async def check_new_search(self, session: AsyncSession, owner_type: str, owner_id: str) -> None:
+        """Searches this month are the charged calls in ``api_usage`` (REST and MCP); rows are
+        written a moment after each response, so a burst may pass the limit by a few calls."""
+        answer = await self.of(owner_type, owner_id)
+        limit = answer["limits"].get("searches_per_month") if answer.get("enforced") else None
+        if limit is None:
+            return
+        done = await session.scalar(
+            select(func.count())
+            .select_from(ApiUsage)
+            .where(
+                ApiUsage.user_id == owner_id,
+                ApiUsage.created_at >= _month_start(),
+                ApiUsage.credits > 0,
+            )
+        )
+        if int(done or 0) + 1 > limit:
+            raise PlanLimitReached("searches_per_month", limit, answer["plan"])
 
     async def check_new_documents(
         self, session: AsyncSession, owner_type: str, owner_id: str, count: int, size: int

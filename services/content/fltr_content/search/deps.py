@@ -30,6 +30,7 @@ def engine_of(request: Request) -> Engine:
         price=settings.search_price_credits,
         reranker=getattr(state, "reranker", None),
         targets=targets,
+        limits=getattr(state, "plan_limits", None),
     )
 
 

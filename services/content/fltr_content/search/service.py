@@ -37,6 +37,7 @@ from fltr_content.callers.resolver import Caller
 from fltr_content.credits.charges import Charges, Payer
 from fltr_content.datasets.directory import OwnerDirectory
 from fltr_content.embeddings.base import Embedder
+from fltr_content.plans.limits import PlanLimits
 from fltr_content.search import access
 from fltr_content.search.access import Target, TargetCache
 from fltr_content.search.filters import compile_filters
@@ -77,6 +78,7 @@ class Engine:
     price: int
     reranker: Reranker | None
     targets: TargetCache | None = None
+    limits: PlanLimits | None = None
 
 
 @dataclass(frozen=True)
@@ -410,6 +412,8 @@ async def run(
             await access.resolve(session, caller, ref, engine.auth, directory, engine.targets)
             for ref in refs
         ]
+        if engine.limits is not None:
+            await engine.limits.check_new_search(session, caller.owner_type, caller.user_id)
     except BaseException:
         embedding.cancel()
         raise
