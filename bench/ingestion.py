@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from bench.corpus import WORDS
 from fltr_content.embeddings.minilm import MiniLMEmbedder
 from fltr_content.ingest.chunking import chunk_document
 from fltr_content.ingest.parsers import parse_document
@@ -34,30 +35,6 @@ from tests.support import ServiceProcess, clean_env, console_script, free_port, 
 TARGET_RATIO = 0.8
 TOKEN = "bench-service-token-" + "x" * 32
 TEXT_DOCS = 24
-WORDS = [
-    "river",
-    "mountain",
-    "tariff",
-    "protein",
-    "enzyme",
-    "contract",
-    "clause",
-    "verdict",
-    "latitude",
-    "harbor",
-    "solar",
-    "battery",
-    "voltage",
-    "ledger",
-    "invoice",
-    "orbit",
-    "glacier",
-    "lattice",
-    "genome",
-    "vaccine",
-    "statute",
-    "appeal",
-]
 
 
 def _text_doc(seed: int, paragraphs: int = 6) -> bytes:

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from bench.corpus import paragraphs
 from fltr_auth.migration_spec import AUTH_MIGRATIONS
 from fltr_content.migration_spec import CONTENT_MIGRATIONS
 from tests.milvus_server import milvus_server, wait_for_port
@@ -40,37 +41,10 @@ SECONDS = 8.0
 TOKEN = "bench-service-token-" + "s" * 32
 DOCS = 12
 QUERIES = ["river tariff", "protein enzyme", "orbit glacier", "statute appeal", "solar battery"]
-WORDS = [
-    "river",
-    "mountain",
-    "tariff",
-    "protein",
-    "enzyme",
-    "contract",
-    "clause",
-    "verdict",
-    "latitude",
-    "harbor",
-    "solar",
-    "battery",
-    "voltage",
-    "ledger",
-    "invoice",
-    "orbit",
-    "glacier",
-    "lattice",
-    "genome",
-    "vaccine",
-    "statute",
-    "appeal",
-]
 
 
 def _doc(seed: int) -> bytes:
-    import random
-
-    rng = random.Random(seed)
-    return "\n\n".join(" ".join(rng.choice(WORDS) for _ in range(120)) for _ in range(4)).encode()
+    return "\n\n".join(paragraphs(seed, 4)).encode()
 
 
 async def _prepare(client: httpx.AsyncClient, auth_url: str, content_url: str) -> tuple[str, str]:

@@ -9,17 +9,19 @@ files), and one bad file refuses the whole upload, naming it, with nothing kept 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path as FsPath
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from fltr_content.callers.deps import CallerDep, OptionalCallerDep
+from fltr_content.callers.resolver import Caller
 from fltr_content.datasets.directory import DirectoryDep, directory_of
 from fltr_content.documents import reembed, service
 from fltr_content.documents.remote import fetch_to_file
 from fltr_content.documents.schemas import DocumentOut, FromUrlIn, ReembedOut, UploadOut
-from fltr_content.documents.upload_stream import UploadReader
+from fltr_content.documents.upload_stream import ReceivedFile, UploadReader
 from fltr_content.settings import ContentSettings
 from fltr_shared.db import Database, SessionDep
 from fltr_shared.errors import PayloadTooLarge
@@ -75,40 +77,22 @@ def _start_jobs(request: Request, job_ids: list[str]) -> None:
 )
 async def upload(ref: Ref, request: Request, caller: CallerDep) -> UploadOut:
     settings: ContentSettings = request.app.state.settings
-    database: Database = request.app.state.db
     declared = request.headers.get("content-length")
     ceiling = settings.max_upload_files * (settings.max_upload_file_bytes + MULTIPART_OVERHEAD)
     if declared is not None and declared.isdigit() and int(declared) > ceiling:
         raise PayloadTooLarge(
             "The upload is larger than the limits allow.", code="upload_too_large"
         )
-    # refuse strangers before reading their bytes
-    directory = directory_of(request)
-    async with database.transaction() as session:
-        await service.editable_dataset(session, caller, ref, directory)
-    assert settings.storage_dir is not None
-    settings.storage_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=settings.storage_dir, prefix=".incoming-") as workdir:
+
+    async def receive(workdir: FsPath) -> list[ReceivedFile]:
         reader = UploadReader(
-            FsPath(workdir),
+            workdir,
             max_file_bytes=settings.max_upload_file_bytes,
             max_files=settings.max_upload_files,
         )
-        received = await reader.read(request.headers.get("content-type", ""), request.stream())
-        async with database.transaction() as session:
-            dataset = await service.editable_dataset(session, caller, ref, directory)
-            documents = await service.upload(
-                session,
-                caller,
-                dataset,
-                received,
-                settings=settings,
-                storage=request.app.state.storage,
-                charges=request.app.state.charges,
-                limits=request.app.state.plan_limits,
-            )
-    _start_jobs(request, [d.job_id for d in documents if d.job_id is not None])
-    return UploadOut(documents=documents)
+        return await reader.read(request.headers.get("content-type", ""), request.stream())
+
+    return await _accept(request, caller, ref, receive)
 
 
 @router.post(
@@ -121,6 +105,30 @@ async def upload_from_url(
     ref: Ref, body: FromUrlIn, request: Request, caller: CallerDep
 ) -> UploadOut:
     settings: ContentSettings = request.app.state.settings
+
+    async def receive(workdir: FsPath) -> list[ReceivedFile]:
+        fetched = await fetch_to_file(
+            str(body.url),
+            workdir,
+            max_bytes=settings.max_upload_file_bytes,
+            allow_private=settings.allow_private_urls,
+            filename=body.filename,
+        )
+        return [fetched]
+
+    return await _accept(request, caller, ref, receive, source_url=str(body.url))
+
+
+async def _accept(
+    request: Request,
+    caller: Caller,
+    ref: str,
+    receive: Callable[[FsPath], Awaitable[list[ReceivedFile]]],
+    source_url: str | None = None,
+) -> UploadOut:
+    """Check the caller may edit before taking any bytes, receive the files into a scratch
+    folder beside the storage root, keep them in one transaction, start their jobs after it."""
+    settings: ContentSettings = request.app.state.settings
     database: Database = request.app.state.db
     directory = directory_of(request)
     async with database.transaction() as session:
@@ -128,24 +136,18 @@ async def upload_from_url(
     assert settings.storage_dir is not None
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.storage_dir, prefix=".incoming-") as workdir:
-        received = await fetch_to_file(
-            str(body.url),
-            FsPath(workdir),
-            max_bytes=settings.max_upload_file_bytes,
-            allow_private=settings.allow_private_urls,
-            filename=body.filename,
-        )
+        received = await receive(FsPath(workdir))
         async with database.transaction() as session:
             dataset = await service.editable_dataset(session, caller, ref, directory)
             documents = await service.upload(
                 session,
                 caller,
                 dataset,
-                [received],
+                received,
                 settings=settings,
                 storage=request.app.state.storage,
                 charges=request.app.state.charges,
-                source_url=str(body.url),
+                source_url=source_url,
                 limits=request.app.state.plan_limits,
             )
     _start_jobs(request, [d.job_id for d in documents if d.job_id is not None])
