@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -24,7 +25,6 @@ from fltr_content.mcp.server import running as mcp_running
 from fltr_content.mcp.server import session_manager as mcp_session_manager
 from fltr_content.plans.limits import PlanLimits
 from fltr_content.plans.router import router as plans_router
-from fltr_content.processing.celery_app import CeleryRunner, make_celery
 from fltr_content.processing.context import JobContext
 from fltr_content.processing.runner import InProcessRunner
 from fltr_content.processing.wiring import embedder_from, storage_from
@@ -45,6 +45,9 @@ from fltr_shared.db import Database, create_engine
 from fltr_shared.internal_client import InternalClient
 from fltr_shared.logging import configure_logging
 from fltr_shared.rate_limit import RateLimiter
+
+if TYPE_CHECKING:
+    from fltr_content.processing.celery_app import CeleryRunner
 
 
 def create_app(settings: ContentSettings | None = None) -> FastAPI:
@@ -101,6 +104,9 @@ def create_app(settings: ContentSettings | None = None) -> FastAPI:
         app.state.job_context = job_context
         runner: InProcessRunner | CeleryRunner
         if settings.celery_broker_url:
+            # Celery (and kombu) load only in Celery mode: the embedded default starts faster
+            from fltr_content.processing.celery_app import CeleryRunner, make_celery
+
             runner = CeleryRunner(make_celery(settings))
         else:
             runner = InProcessRunner(
