@@ -66,11 +66,15 @@ class Run:
         url = f"/internal/v1/credits{path}"
         first: httpx.Response | None = None
         if self.random.random() < CANCEL_RATE:
-            try:  # cancelled mid-request: the server may or may not have applied it
-                await asyncio.wait_for(
-                    client.post(url, json=body, headers=HEADERS),
-                    timeout=self.random.uniform(0.0005, 0.02),
-                )
+            # cancelled mid-request: the server may or may not have applied it. On a client of
+            # its own: a cancelled httpx request can leave its pooled connection unusable, and
+            # the retry below must not wait on it
+            try:
+                async with httpx.AsyncClient(base_url=client.base_url, timeout=30) as once:
+                    await asyncio.wait_for(
+                        once.post(url, json=body, headers=HEADERS),
+                        timeout=self.random.uniform(0.0005, 0.02),
+                    )
                 self.counts["cancel_too_late"] += 1
             except TimeoutError:
                 self.counts["cancelled"] += 1

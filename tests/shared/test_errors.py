@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from fltr_shared.app_factory import install_common
 from fltr_shared.errors import Conflict, RateLimited, ValidationFailed
-from fltr_shared.pagination import Page, PageParamsDep
+from fltr_shared.pagination import MAX_OFFSET, Page, PageParamsDep
 
 pytestmark = pytest.mark.core
 
@@ -152,3 +152,22 @@ async def test_metrics_are_labelled_by_route_template(client: httpx.AsyncClient)
     assert 'route="<unmatched>",service="test",status="404"' in text
     assert "/nope/123" not in text
     assert "fltr_http_request_duration_seconds_bucket" in text
+
+
+async def test_an_offset_past_the_documented_maximum_is_422() -> None:
+    """A fuzzer's offset of 10**30 once reached PostgreSQL as an out-of-range bigint (500)."""
+    app = FastAPI()
+    install_common(app, service="test")
+
+    @app.get("/items")
+    async def items(page: PageParamsDep) -> Page[int]:
+        return Page.build([], 0, page)
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t.test"
+    ) as client:
+        ok = await client.get("/items", params={"offset": MAX_OFFSET})
+        huge = await client.get("/items", params={"offset": 452496823742107686411754799104})
+    assert ok.status_code == 200
+    assert huge.status_code == 422
+    assert huge.json()["error"] == "validation_error"

@@ -19,7 +19,7 @@ from fltr_auth.deps import CurrentSessionDep
 from fltr_auth.sessions.service import ActiveSession
 from fltr_auth.users.schemas import UserOut
 from fltr_shared.db import SessionDep
-from fltr_shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from fltr_shared.pagination import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE
 
 
 def _admin(current: CurrentSessionDep) -> ActiveSession:
@@ -42,7 +42,7 @@ async def list_users(
     admin: AdminDep,
     db: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     search_value: Annotated[str | None, Query(alias="searchValue", max_length=200)] = None,
 ) -> UserListOut:
     rows, total = await service.list_users(db, limit=limit, offset=offset, search=search_value)

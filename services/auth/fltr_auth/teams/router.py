@@ -52,6 +52,7 @@ from fltr_auth.teams.schemas import (
     UserInvitationOut,
 )
 from fltr_shared.db import SessionDep
+from fltr_shared.pagination import MAX_OFFSET
 from fltr_shared.request_id import current_request_id
 
 ERRORS: dict[int | str, dict[str, str]] = {
@@ -210,7 +211,7 @@ async def list_members(
     organization_id: OrgIdQuery = None,
     organization_slug: SlugQuery = None,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
-    offset: Annotated[int | None, Query(ge=0)] = None,
+    offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET)] = None,
     sort_by: Annotated[MemberField | None, Query(alias="sortBy")] = None,
     sort_direction: Annotated[Literal["asc", "desc"], Query(alias="sortDirection")] = "asc",
     filter_field: Annotated[MemberField | None, Query(alias="filterField")] = None,

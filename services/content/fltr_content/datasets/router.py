@@ -27,7 +27,7 @@ from fltr_content.datasets.schemas import (
 )
 from fltr_content.deps import SettingsDep
 from fltr_shared.db import SessionDep
-from fltr_shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from fltr_shared.pagination import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE
 
 router = APIRouter(
     prefix="/api/v1/datasets",
@@ -83,7 +83,12 @@ async def list_datasets(
         str | None, Query(max_length=500, description="next_cursor of the previous page.")
     ] = None,
     offset: Annotated[
-        int | None, Query(ge=0, description="Items to skip (instead of a cursor); adds total.")
+        int | None,
+        Query(
+            ge=0,
+            le=MAX_OFFSET,
+            description="Items to skip (instead of a cursor); adds total.",
+        ),
     ] = None,
 ) -> DatasetList:
     filters = ListingFilters(

@@ -44,6 +44,7 @@ from fltr_content.search.schemas import (
 from fltr_content.usage.recorder import UsageDraft
 from fltr_shared.db import Database
 from fltr_shared.errors import AppError
+from fltr_shared.pagination import MAX_OFFSET
 
 STATE_KEY = "fltr_mcp_call"
 MAX_DOCUMENT_CHUNKS = 500
@@ -209,7 +210,7 @@ def build_server() -> MCPServer:
     async def list_documents(
         ctx: Context,
         limit: Annotated[int, Field(ge=1, le=MAX_DOCUMENTS_PAGE)] = 20,
-        offset: Annotated[int, Field(ge=0)] = 0,
+        offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0,
     ) -> documents.DocumentList:
         call = _call(ctx)
         async with call.database.transaction() as session:
