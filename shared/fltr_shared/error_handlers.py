@@ -85,7 +85,35 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return _response(422, body)
 
 
+_TEXT_REFUSED = ("CharacterNotInRepertoireError", "UntranslatableCharacterError")
+
+
+def _text_the_database_refused(exc: BaseException) -> bool:
+    """PostgreSQL cannot store NUL (U+0000) in text; the value came from the caller, so the
+    answer is a 422 (nothing was written: the statement failed), not a 500."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if type(seen).__name__ in _TEXT_REFUSED:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
+def _text_refused_response() -> JSONResponse:
+    return _response(
+        422,
+        {
+            "error": "invalid_characters",
+            "detail": "Text may not contain NUL (\\u0000) characters.",
+        },
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    if _text_the_database_refused(exc):
+        return _text_refused_response()
     # The cause goes to the log with its traceback; the caller gets a stable code only.
     logger.exception("unhandled_error", path=request.url.path, method=request.method)
     err = InternalError()
@@ -122,7 +150,10 @@ class UnhandledErrorMiddleware:
 
         try:
             await self.app(scope, receive, send_tracking)
-        except Exception:
+        except Exception as exc:
+            if not started and _text_the_database_refused(exc):
+                await _text_refused_response()(scope, receive, send)
+                return
             logger.exception("unhandled_error", path=scope.get("path"), method=scope.get("method"))
             if started:
                 raise
