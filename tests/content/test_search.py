@@ -402,3 +402,28 @@ async def test_cross_dataset_search_merges_by_score_and_charges_each(
 
 CHESS = ["In chess the knight moves in an L shape. ", "The bishop moves diagonally. "]
 BIRDS = ["Arctic terns migrate from pole to pole. ", "Terns eat small fish. "]
+
+
+@pytest.mark.parametrize(("mode", "hits"), [("hybrid", True), ("keyword", False)])
+async def test_a_query_with_no_keyword_terms_is_not_an_error(
+    auth_client: httpx.AsyncClient,
+    content_client: httpx.AsyncClient,
+    content_app: FastAPI,
+    mode: str,
+    hits: bool,
+) -> None:
+    """ "0" leaves BM25 nothing to score (Milvus answered with a NaN sparse row error, found by
+    schemathesis): keyword search finds nothing, hybrid is dense alone."""
+    owner = await funded(auth_client)
+    indexed = await index(content_app, await create_dataset(content_client, owner))
+    response = await search(content_client, indexed.slug, owner.bearer, query="0", mode=mode)
+    assert response.status_code == 200, response.text
+    assert bool(response.json()["results"]) is hits
+
+
+async def test_the_mcp_challenge_survives_any_ref(content_client: httpx.AsyncClient) -> None:
+    """A non-latin-1 ref once crashed the 401's WWW-Authenticate header (found by fuzzing)."""
+    response = await content_client.post("/mcp/%C3%90t%C2%B8%E8%9D%95")
+    assert response.status_code == 401
+    challenge = response.headers["www-authenticate"]
+    assert "/.well-known/oauth-protected-resource/mcp/%C3%90t%C2%B8%E8%9D%95" in challenge
