@@ -256,6 +256,7 @@ def ingest_settings(
         max_upload_file_bytes=2 * 1024 * 1024,
         max_upload_files=5,
         allow_private_urls=True,
+        publish_inline_max_chunks=0,  # every publish here is a background job
     )
 
 

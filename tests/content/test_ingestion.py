@@ -259,3 +259,46 @@ async def test_a_model_change_is_refused_until_the_dataset_is_reembedded(
     ).json()
     assert dataset_out["embedding_model"] == ingest_app.state.embedder.name
     assert dataset_out["document_count"] == 2
+
+
+async def test_a_publish_job_freezes_what_was_indexed(
+    committed_auth: httpx.AsyncClient, ingest_client: httpx.AsyncClient
+) -> None:
+    """Above PUBLISH_INLINE_MAX_CHUNKS (0 in this app) publishing is a job the runner takes;
+    a search pinned to the version keeps its answers after the working copy changes."""
+    curator = await funded_curator(committed_auth, ingest_client)
+    first = (await upload(ingest_client, curator, [("a.md", docs.MARKDOWN_DOC)]))["documents"][0]
+    await wait_for_job(ingest_client, curator, first["job_id"])
+    published = await ingest_client.post(
+        f"/api/v1/datasets/{curator.slug}/versions",
+        json={"version": "1.0.0", "changelog": "first"},
+        headers=curator.headers,
+    )
+    assert published.status_code == 202, published.text
+    job = await wait_for_job(ingest_client, curator, published.json()["job_id"])
+    assert job["state"] == "succeeded", job
+    version = (
+        await ingest_client.get(
+            f"/api/v1/datasets/{curator.slug}/versions/1.0.0", headers=curator.headers
+        )
+    ).json()
+    assert version["status"] == "published"
+    assert version["chunk_count"] > 0
+
+    gone = await ingest_client.delete(
+        f"/api/v1/datasets/{curator.slug}/documents/{first['id']}", headers=curator.headers
+    )
+    assert gone.status_code == 204
+    pinned = await ingest_client.post(
+        f"/api/v1/datasets/{curator.slug}@1.0.0/search",
+        json={"query": "espresso pressure", "mode": "keyword"},
+        headers=curator.headers,
+    )
+    assert pinned.status_code == 200, pinned.text
+    assert pinned.json()["results"]
+    latest = await ingest_client.post(
+        f"/api/v1/datasets/{curator.slug}@draft/search",
+        json={"query": "espresso pressure", "mode": "keyword"},
+        headers=curator.headers,
+    )
+    assert latest.json()["results"] == []

@@ -33,7 +33,10 @@ JobHandler = Callable[[JobContext, str], Awaitable[None]]
 
 
 def _handlers() -> dict[str, JobHandler]:
-    return {"ingest": run_ingest}
+    # imported here: publishing belongs to the catalog's versions, which import the job models
+    from fltr_content.versions.publishing import run_publish_job
+
+    return {"ingest": run_ingest, "publish": run_publish_job}
 
 
 async def run_job(ctx: JobContext, job_id: str) -> bool:
