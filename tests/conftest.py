@@ -152,6 +152,9 @@ def content_settings(
 async def content_app(content_settings: ContentSettings) -> AsyncIterator[FastAPI]:
     app = create_content_app(content_settings)
     async with app.router.lifespan_context(app):
+        # no job workers beside tests that share one rolled-back connection: a submitted job
+        # stays queued, and a test that needs one runs it itself (run_job / run_publish_job)
+        await app.state.jobs.stop()
         yield app
 
 
