@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -136,8 +137,15 @@ class ServiceProcess:
 
     def start(self) -> ServiceProcess:
         with self.log_path.open("ab") as log:  # the child keeps its own descriptor
+            # its own process group: children it forks (Celery's embedded beat, uvicorn
+            # workers) are stopped with it instead of outliving the test
             self.proc = subprocess.Popen(
-                self.argv, env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
+                self.argv,
+                env=self.env,
+                cwd=REPO_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         return self
 
@@ -153,6 +161,8 @@ class ServiceProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # whatever of the group is left
         return self.proc.returncode
 
     def log(self) -> str:
