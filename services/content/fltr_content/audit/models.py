@@ -4,8 +4,6 @@ dataset."""
 
 from __future__ import annotations
 
-import secrets
-import string
 from datetime import datetime
 from typing import Any
 
@@ -13,15 +11,14 @@ from sqlalchemy import JSON, CheckConstraint, Index, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fltr_content.db import Base
+from fltr_content.ids import mixed_case_id
 from fltr_shared.db import UTCDateTime, utcnow
 
 ACTOR_TYPES = ("user", "api_key", "team", "system")
 
-_ID_ALPHABET = string.ascii_letters + string.digits
-
 
 def new_audit_id() -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(32))
+    return mixed_case_id()
 
 
 class AuditEntry(Base):

@@ -3,8 +3,6 @@ owner lives in the auth database) and a soft delete."""
 
 from __future__ import annotations
 
-import secrets
-import string
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fltr_content.db import Base
+from fltr_content.ids import mixed_case_id
 from fltr_shared.db import UTCDateTime, utcnow
 
 CATEGORIES = ("medical", "legal", "travel", "finance", "tech", "other")
@@ -29,12 +28,10 @@ STATUSES = ("uploading", "processing", "ready", "failed")
 PRICING_MODELS = ("free", "one_time", "subscription")
 OWNER_TYPES = ("user", "team")
 
-_ID_ALPHABET = string.ascii_letters + string.digits
-
 
 def new_dataset_id() -> str:
     """32 random characters of ``[a-zA-Z0-9]``, the shape of every FLTR row id."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(32))
+    return mixed_case_id()
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:

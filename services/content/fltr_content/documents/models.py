@@ -7,8 +7,6 @@ version still cites it.
 
 from __future__ import annotations
 
-import secrets
-import string
 from datetime import datetime
 from typing import Any
 
@@ -16,17 +14,16 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Int
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fltr_content.db import Base
+from fltr_content.ids import lowercase_id
 from fltr_shared.db import UTCDateTime, utcnow
 
 DOCUMENT_STATUSES = ("queued", "processing", "ready", "failed", "cancelled")
 DOCUMENT_TYPES = ("pdf", "docx", "html", "markdown", "csv", "text", "json")
 
-_ID_ALPHABET = string.ascii_lowercase + string.digits
-
 
 def new_document_id() -> str:
     # lowercase + digits: document ids appear in Milvus filters and chunk ids
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(24))
+    return lowercase_id()
 
 
 class Document(Base):

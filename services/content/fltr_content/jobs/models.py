@@ -8,8 +8,6 @@ effect as one clean run.
 
 from __future__ import annotations
 
-import secrets
-import string
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +15,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Intege
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fltr_content.db import Base
+from fltr_content.ids import lowercase_id
 from fltr_shared.db import UTCDateTime, utcnow
 
 JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -24,11 +23,9 @@ JOB_STAGES = ("queued", "parse", "chunk", "embed", "index", "copy", "delete", "d
 JOB_KINDS = ("ingest", "publish", "purge_dataset", "reembed")
 FINISHED_STATES = frozenset({"succeeded", "failed", "cancelled"})
 
-_ID_ALPHABET = string.ascii_lowercase + string.digits
-
 
 def new_job_id() -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(24))
+    return lowercase_id()
 
 
 class ProcessingJob(Base):

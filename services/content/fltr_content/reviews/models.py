@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import secrets
-import string
 from datetime import datetime
 
 from sqlalchemy import (
@@ -20,13 +18,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fltr_content.db import Base
+from fltr_content.ids import mixed_case_id
 from fltr_shared.db import UTCDateTime, utcnow
-
-_ID_ALPHABET = string.ascii_letters + string.digits
 
 
 def new_review_id() -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(32))
+    return mixed_case_id()
 
 
 class Review(Base):

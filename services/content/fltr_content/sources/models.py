@@ -3,8 +3,6 @@ are synced (the scheduled sync of ``url`` sources belongs to ingestion)."""
 
 from __future__ import annotations
 
-import secrets
-import string
 from datetime import datetime
 from typing import Any
 
@@ -12,16 +10,15 @@ from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, I
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fltr_content.db import Base
+from fltr_content.ids import mixed_case_id
 from fltr_shared.db import UTCDateTime, utcnow
 
 SOURCE_TYPES = ("pdf", "csv", "url", "api", "manual")
 SYNC_FREQUENCIES = ("manual", "daily", "weekly", "monthly")
 
-_ID_ALPHABET = string.ascii_letters + string.digits
-
 
 def new_source_id() -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(32))
+    return mixed_case_id()
 
 
 class DatasetSource(Base):

@@ -3,21 +3,18 @@
 
 from __future__ import annotations
 
-import secrets
-import string
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fltr_content.db import Base
+from fltr_content.ids import mixed_case_id
 from fltr_shared.db import UTCDateTime, utcnow
-
-_ID_ALPHABET = string.ascii_letters + string.digits
 
 
 def new_tag_id() -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(32))
+    return mixed_case_id()
 
 
 class Tag(Base):

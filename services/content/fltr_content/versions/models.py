@@ -10,25 +10,22 @@ get; while it is null (nothing published yet) they get the working copy.
 
 from __future__ import annotations
 
-import secrets
-import string
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fltr_content.db import Base
+from fltr_content.ids import lowercase_id
 from fltr_shared.db import UTCDateTime, utcnow
 
 VERSION_STATUSES = ("draft", "publishing", "published", "failed")
 DRAFT_LABEL = "draft"
 
-_ID_ALPHABET = string.ascii_lowercase + string.digits
-
 
 def new_version_id() -> str:
     # lowercase + digits only: the id is part of a Milvus collection name
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(24))
+    return lowercase_id()
 
 
 def collection_name(dataset_id: str, version_id: str) -> str:
