@@ -108,6 +108,9 @@ def auth_settings(auth_database_url: str, var_dir: Path, mailbox: Mailbox) -> Au
         log_level="WARNING",
         # every test signs in from 127.0.0.1; the limit itself has its own test
         sign_in_rate_limit="100000/minute",
+        # the sweeper would run on the rolled-back connection the tests share; the ledger tests
+        # call it themselves, and the race test runs an app with its own
+        credit_sweep_interval_seconds=0,
         smtp_host="127.0.0.1",
         smtp_port=mailbox.port,
         smtp_starttls=False,
