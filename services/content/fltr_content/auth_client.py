@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from fltr_shared.errors import UpstreamUnavailable
-from fltr_shared.internal_client import InternalClient
+from fltr_shared.internal_client import InternalClient, PeerResponse
 
 
-def _service_token_refused(response: httpx.Response) -> bool:
+def _service_token_refused(response: PeerResponse) -> bool:
     """The auth service refused *our* credential (a token mismatch, say mid-rotation): an
     outage to report, not a caller to sign out."""
     try:
