@@ -170,9 +170,10 @@ def build_server() -> MCPServer:
         # one charge per JSON-RPC request of this POST
         key = f"{call.idempotency_base}:{ctx.request_id}"
         try:
-            vector = await service.embed_query(engine.embedder, options)
+            # the charge starts now and overlaps the query embedding and the search
+            embedding = service.embed_query(engine.embedder, options)
             hits, credits = await service.hits_and_charge(
-                engine, call.caller, [call.target], options, vector, key
+                engine, call.caller, [call.target], options, embedding, key
             )
         except AppError as exc:
             raise _tool_error(exc) from None

@@ -4,12 +4,14 @@ fusion inside Milvus), add neighbouring chunks, and charge the call.
 Billing: each search costs ``SEARCH_PRICE_CREDITS`` (default 1) per dataset searched, taken
 through the ledger with the idempotency key ``search:<Idempotency-Key header, else the
 request id>``, so a retried request is charged once. Order: authorize (the query is embedded
-meanwhile), then search while the ledger takes the charge, then answer. A refused charge (402
-``insufficient_credits`` / ``spend_cap_reached``) returns no results; nothing is charged for a
+meanwhile), then finish the embedding and search while the ledger takes the charge, then
+answer. A refused charge (402 ``insufficient_credits`` / ``spend_cap_reached``) returns no
+results; nothing is charged for a
 request refused before the search (bad input, 401/403/404, rate limit). A search that fails
 after the charge went through keeps it: retry with the same ``Idempotency-Key`` and the retry
 is not charged again. (Charging after the search, one step after the other, added the ledger's
-whole round trip to every search.)
+whole round trip to every search; the charge starts as soon as every dataset is authorized, so
+it overlaps the rest of the query embedding as well as the search.)
 
 Cross-dataset merging (``search_many``): dense scores are cosine similarities of one model and
 hybrid scores are RRF scores with the same k, so both are compared as they are; BM25 scores
@@ -26,7 +28,7 @@ import hashlib
 import re
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -368,14 +370,16 @@ async def hits_and_charge(
     caller: Caller,
     targets: Sequence[Target],
     options: SearchOptions,
-    vector: list[float] | None,
+    embedding: Awaitable[list[float] | None],
     key: str,
 ) -> tuple[list[SearchHit], int]:
-    """Search while the ledger takes the charge (its round trip is the slowest step of a
-    search): a refused charge raises (402) and no hits are returned; a search that fails
-    leaves the charge taken, and a retry with the same idempotency key is not charged again."""
+    """Finish the query embedding and search while the ledger takes the charge (its round trip
+    is the slowest step of a search): a refused charge raises (402) and no hits are returned; a
+    search that fails leaves the charge taken, and a retry with the same idempotency key is not
+    charged again."""
     charging = asyncio.create_task(charge(engine.charges, caller, targets, engine.price, key))
     try:
+        vector = await embedding
         if len(targets) == 1:
             hits = await search_target(engine.chunks, targets[0], options, vector, engine.reranker)
         else:
@@ -419,7 +423,7 @@ async def run(
         raise
     if draft is not None:
         draft.dataset_ids = [t.dataset_id for t in targets]
-    hits, credits = await hits_and_charge(engine, caller, targets, options, await embedding, key)
+    hits, credits = await hits_and_charge(engine, caller, targets, options, embedding, key)
     outcome = Outcome(
         response=response(hits, options, targets, credits, started),
         targets=targets,
