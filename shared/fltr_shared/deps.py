@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fltr_shared.db import Database
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     database: Database = request.app.state.db
     return database
 

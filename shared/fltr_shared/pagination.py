@@ -21,7 +21,7 @@ class PageParams(BaseModel):
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
-def _page_params(
+async def _page_params(
     limit: Annotated[
         int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page (max {MAX_PAGE_SIZE}).")
     ] = DEFAULT_PAGE_SIZE,

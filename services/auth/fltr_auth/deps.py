@@ -20,7 +20,7 @@ from fltr_shared.db import SessionDep
 from fltr_shared.rate_limit import RateLimiter
 
 
-def _settings(request: Request) -> AuthSettings:
+async def _settings(request: Request) -> AuthSettings:
     settings: AuthSettings = request.app.state.settings
     return settings
 
@@ -28,7 +28,7 @@ def _settings(request: Request) -> AuthSettings:
 SettingsDep = Annotated[AuthSettings, Depends(_settings)]
 
 
-def _secret(request: Request) -> str:
+async def _secret(request: Request) -> str:
     secret: str = request.app.state.better_auth_secret
     return secret
 
@@ -36,7 +36,7 @@ def _secret(request: Request) -> str:
 SecretDep = Annotated[str, Depends(_secret)]
 
 
-def _policy(settings: SettingsDep) -> SessionPolicy:
+async def _policy(settings: SettingsDep) -> SessionPolicy:
     return SessionPolicy(
         expires_in=timedelta(seconds=settings.session_expires_in_seconds),
         update_age=timedelta(seconds=settings.session_update_age_seconds),
@@ -46,7 +46,7 @@ def _policy(settings: SettingsDep) -> SessionPolicy:
 PolicyDep = Annotated[SessionPolicy, Depends(_policy)]
 
 
-def _presented(request: Request, secret: SecretDep) -> PresentedToken | None:
+async def _presented(request: Request, secret: SecretDep) -> PresentedToken | None:
     return read_token(request, secret)
 
 
@@ -75,7 +75,7 @@ async def _required_session(active: OptionalSessionDep) -> ActiveSession:
 CurrentSessionDep = Annotated[ActiveSession, Depends(_required_session)]
 
 
-def _jwt_config(settings: SettingsDep, secret: SecretDep) -> JwtConfig:
+async def _jwt_config(settings: SettingsDep, secret: SecretDep) -> JwtConfig:
     return JwtConfig(
         secret=secret,
         issuer=settings.base_origin,
@@ -87,7 +87,7 @@ def _jwt_config(settings: SettingsDep, secret: SecretDep) -> JwtConfig:
 JwtConfigDep = Annotated[JwtConfig, Depends(_jwt_config)]
 
 
-def _link_config(settings: SettingsDep, secret: SecretDep) -> LinkConfig:
+async def _link_config(settings: SettingsDep, secret: SecretDep) -> LinkConfig:
     return LinkConfig(
         secret=secret,
         base_url=settings.better_auth_url,
@@ -99,7 +99,7 @@ def _link_config(settings: SettingsDep, secret: SecretDep) -> LinkConfig:
 LinkConfigDep = Annotated[LinkConfig, Depends(_link_config)]
 
 
-def _mailer(request: Request) -> Mailer:
+async def _mailer(request: Request) -> Mailer:
     mailer: Mailer = request.app.state.mailer
     return mailer
 
@@ -107,7 +107,7 @@ def _mailer(request: Request) -> Mailer:
 EmailDep = Annotated[Mailer, Depends(_mailer)]
 
 
-def _rate_limiter(request: Request) -> RateLimiter:
+async def _rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 
@@ -115,6 +115,6 @@ def _rate_limiter(request: Request) -> RateLimiter:
 RateLimiterDep = Annotated[RateLimiter, Depends(_rate_limiter)]
 
 
-def origin_guard(request: Request, settings: SettingsDep) -> None:
+async def origin_guard(request: Request, settings: SettingsDep) -> None:
     """Router-level: cookie-authenticated changes must come from a trusted origin."""
     check_request_origin(request, settings)

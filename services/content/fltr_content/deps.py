@@ -11,17 +11,17 @@ from fltr_content.settings import ContentSettings
 from fltr_content.vectors.store import VectorStore
 
 
-def _settings(request: Request) -> ContentSettings:
+async def _settings(request: Request) -> ContentSettings:
     settings: ContentSettings = request.app.state.settings
     return settings
 
 
-def _vectors(request: Request) -> VectorStore:
+async def _vectors(request: Request) -> VectorStore:
     store: VectorStore = request.app.state.vectors
     return store
 
 
-def _auth_client(request: Request) -> AuthServiceClient:
+async def _auth_client(request: Request) -> AuthServiceClient:
     client: AuthServiceClient = request.app.state.auth_client
     return client
 

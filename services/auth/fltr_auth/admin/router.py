@@ -22,7 +22,7 @@ from fltr_shared.db import SessionDep
 from fltr_shared.pagination import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE
 
 
-def _admin(current: CurrentSessionDep) -> ActiveSession:
+async def _admin(current: CurrentSessionDep) -> ActiveSession:
     service.require_admin(current.user)
     return current
 

@@ -26,7 +26,7 @@ from fltr_shared.errors import Unauthorized
 from fltr_shared.pagination import Page, PageParamsDep
 
 
-def _policy(request: Request, settings: SettingsDep) -> service.KeyPolicy:
+async def _policy(request: Request, settings: SettingsDep) -> service.KeyPolicy:
     return service.KeyPolicy(
         hash_secret=request.app.state.api_key_hash_secret,
         default_rate_limit_per_minute=settings.api_key_default_rate_limit_per_minute,
@@ -35,7 +35,7 @@ def _policy(request: Request, settings: SettingsDep) -> service.KeyPolicy:
     )
 
 
-def _usage(request: Request) -> UsageRecorder:
+async def _usage(request: Request) -> UsageRecorder:
     recorder: UsageRecorder = request.app.state.api_key_usage
     return recorder
 

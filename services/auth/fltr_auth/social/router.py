@@ -41,7 +41,7 @@ SAFE_ERROR_CODE = re.compile(r"[A-Za-z0-9_'-]+")
 ErrorParam = Annotated[str | None, Query(max_length=2048)]
 
 
-def _social_config(settings: SettingsDep) -> service.SocialConfig:
+async def _social_config(settings: SettingsDep) -> service.SocialConfig:
     return service.SocialConfig(
         base_url=settings.better_auth_url,
         error_url=settings.oauth_error_url or f"{settings.better_auth_url}/api/auth/error",

@@ -22,7 +22,7 @@ class RequestContext:
 SYSTEM = RequestContext()  # the purge, the CLI, job runners
 
 
-def _context(request: Request) -> RequestContext:
+async def _context(request: Request) -> RequestContext:
     agent = request.headers.get("user-agent")
     return RequestContext(
         ip=request.client.host if request.client else None,

@@ -110,7 +110,12 @@ def _directory(request: Request) -> OwnerDirectory:
     return directory
 
 
-DirectoryDep = Annotated[OwnerDirectory, Depends(_directory)]
+async def _directory_dep(request: Request) -> OwnerDirectory:
+    # async: FastAPI runs a plain ``def`` dependency in its thread pool
+    return _directory(request)
+
+
+DirectoryDep = Annotated[OwnerDirectory, Depends(_directory_dep)]
 
 
 def directory_of(request: Request) -> OwnerDirectory:

@@ -15,7 +15,7 @@ from fltr_content.settings import ContentSettings
 from fltr_content.usage.recorder import track
 
 
-def engine_of(request: Request) -> Engine:
+async def engine_of(request: Request) -> Engine:
     state = request.app.state
     settings: ContentSettings = state.settings
     targets: TargetCache | None = getattr(state, "search_targets", None)
