@@ -513,3 +513,78 @@ async def test_a_team_key_charges_the_team(client: httpx.AsyncClient, auth_app: 
         f"{CREDITS}/balance", params={"organization_id": org_id}, headers=INTERNAL
     )
     assert team.json()["credits"] == 5
+
+
+async def test_a_plain_key_charge_answers_as_the_step_by_step_path(
+    client: httpx.AsyncClient, auth_app: FastAPI, user_id: str
+) -> None:
+    """On PostgreSQL an HTTP deduction through an active key with no cap and no pool is one
+    statement; it must store and answer exactly what the step-by-step path does."""
+    database = auth_app.state.db
+    await grant(client, user_id, 50)
+    quick_key = await make_api_key(database, user_id=user_id)
+    stepped_key = await make_api_key(database, user_id=user_id)
+    over_http = (
+        await post(
+            client,
+            "/deduct",
+            {"api_key_id": quick_key, "amount": 3, "idempotency_key": "q", "operation": "search"},
+            200,
+        )
+    ).json()
+    async with database.transaction() as db:
+        in_steps = (
+            await service.deduct(
+                db, service.Owner("api_key", stepped_key), 3, "q2", operation="search"
+            )
+        ).body
+
+    def shape(body: dict[str, Any]) -> dict[str, Any]:
+        ids = ("operation_id", "transaction_id", "api_key_id", "created_at", "entries")
+        return {k: v for k, v in body.items() if k not in ids}
+
+    assert shape(over_http) == {**shape(in_steps), "balance_after": 47}
+    assert in_steps["balance_after"] == 44
+    assert over_http["api_key_id"] == quick_key
+    assert over_http["account_id"] == in_steps["account_id"]  # the owner's account paid
+    actors = await database_rows(
+        auth_app, "SELECT DISTINCT actor FROM credit_transactions WHERE kind = 'deduct'"
+    )
+    assert {f"api_key:{quick_key}", f"api_key:{stepped_key}"} <= set(actors)
+    # a retry answers the first answer and moves nothing
+    again = await post(
+        client,
+        "/deduct",
+        {"api_key_id": quick_key, "amount": 3, "idempotency_key": "q", "operation": "search"},
+        200,
+    )
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == over_http
+    # revoked and expired keys are still refused
+    await revoke_api_key(database, quick_key)
+    refused = await post(
+        client,
+        "/deduct",
+        {"api_key_id": quick_key, "amount": 1, "idempotency_key": "r", "operation": "s"},
+        401,
+    )
+    assert refused.json()["error"] == "api_key_revoked"
+    async with database.transaction() as db:
+        await db.execute(
+            text("UPDATE api_keys SET expires_at = :t WHERE id = :k"),
+            {"t": datetime.now(UTC) - timedelta(seconds=1), "k": stepped_key},
+        )
+    expired = await post(
+        client,
+        "/deduct",
+        {"api_key_id": stepped_key, "amount": 1, "idempotency_key": "s", "operation": "s"},
+        401,
+    )
+    assert expired.json()["error"] == "api_key_expired"
+    assert (await pools(client, user_id))["credits"] == 44
+    assert await ledger_problems(auth_app) == []
+
+
+async def database_rows(app: FastAPI, sql: str) -> list[Any]:
+    async with app.state.db.transaction() as db:
+        return list((await db.execute(text(sql))).scalars())

@@ -418,8 +418,33 @@ async def debit(
     return after
 
 
-def _deduct_at_once_sql(owner_column: str) -> str:
-    """PostgreSQL: a whole deduction from a user's or team's account in one statement.
+def _account_of_owner(owner_column: str) -> str:
+    return f"""
+            SELECT id, LEAST(allowance, $2::integer) AS from_allowance,
+                   allowance + purchased - reserved AS available
+            FROM credit_accounts WHERE {owner_column} = $1::text
+    """  # noqa: S608 (no input is formatted in: the owner column is one of two fixed names)
+
+
+# An API key's charge to its owner's account, when the key is plain: active (not revoked,
+# not expired), no spend cap, no pool of its own. Anything else: no row, and the caller takes
+# the step-by-step path, which checks caps and pools and answers revoked or expired keys.
+_ACCOUNT_OF_KEY = """
+            SELECT a.id, LEAST(a.allowance, $2::integer) AS from_allowance,
+                   a.allowance + a.purchased - a.reserved AS available
+            FROM api_keys AS k
+            JOIN credit_accounts AS a
+              ON a.user_id = k.user_id OR a.organization_id = k.organization_id
+            WHERE k.id = $1::text AND k.revoked_at IS NULL
+              AND (k.expires_at IS NULL OR k.expires_at > $3::timestamptz)
+              AND k.spend_cap IS NULL
+              AND NOT EXISTS (SELECT 1 FROM credit_accounts AS p WHERE p.api_key_id = $1::text)
+"""
+
+
+def _deduct_at_once_sql(account: str) -> str:
+    """PostgreSQL: a whole deduction from a user's or team's account in one statement
+    (``account``: the query of that account, by its owner or by an API key of its owner).
 
     In the order every ledger writer keeps (the idempotency key, then the account's row): the
     account is read and the debit planned from it (allowance first); if that read can pay,
@@ -431,11 +456,7 @@ def _deduct_at_once_sql(owner_column: str) -> str:
     the statement writes all of it or nothing.
     """
     return f"""
-        WITH acct AS (
-            SELECT id, LEAST(allowance, $2::integer) AS from_allowance,
-                   allowance + purchased - reserved AS available
-            FROM credit_accounts WHERE {owner_column} = $1::text
-        ), claimed AS (
+        WITH acct AS ({account}), claimed AS (
             INSERT INTO credit_operations
                 (id, account_id, idempotency_key, kind, request_hash, response, created_at)
             SELECT $5::text, acct.id, $4::text, 'deduct', $6::text, $7::json, $3::timestamptz
@@ -472,11 +493,15 @@ def _deduct_at_once_sql(owner_column: str) -> str:
         SELECT c.id, c.allowance, c.purchased, c.reserved, c.from_allowance
         FROM claimed LEFT JOIN charged AS c ON true
         WHERE 1 / (CASE WHEN c.id IS NULL THEN 0 ELSE 1 END) = 1
-    """  # noqa: S608 (no input is formatted in: the owner column is one of two fixed names)
+    """  # noqa: S608 (no input is formatted in: the account query is one of three fixed ones)
 
 
 _DEDUCT_AT_ONCE = {
-    kind: _deduct_at_once_sql(_OWNER_COLUMN[kind].key) for kind in ("user", "organization")
+    **{
+        kind: _deduct_at_once_sql(_account_of_owner(_OWNER_COLUMN[kind].key))
+        for kind in ("user", "organization")
+    },
+    "api_key": _deduct_at_once_sql(_ACCOUNT_OF_KEY),
 }
 _SAVEPOINT = "ledger_deduct_at_once"
 
@@ -491,7 +516,7 @@ class Deducted:
 async def deduct_at_once(
     db: AsyncSession,
     *,
-    owner_kind: Literal["user", "organization"],
+    owner_kind: Literal["user", "organization", "api_key"],
     owner_id: str,
     amount: int,
     operation_id: str,

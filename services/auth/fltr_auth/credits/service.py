@@ -138,7 +138,7 @@ def _deduct_request(
     }
 
 
-def _deduct_stored(tags: Tags, entry_id: str, amount: int, key: KeyInfo | None) -> dict[str, Any]:
+def _deduct_stored(tags: Tags, entry_id: str, amount: int, key_id: str | None) -> dict[str, Any]:
     return {
         "operation_id": tags.operation_id,
         "transaction_id": entry_id,
@@ -146,7 +146,7 @@ def _deduct_stored(tags: Tags, entry_id: str, amount: int, key: KeyInfo | None) 
         "amount": amount,
         "operation": tags.operation,
         "resource_id": tags.resource_id,
-        "api_key_id": key.id if key else None,
+        "api_key_id": key_id,
     }
 
 
@@ -161,14 +161,18 @@ async def _deduct_at_once(
     actor: str | None,
     now: datetime,
 ) -> Result | None:
-    """The plain deduction (a user's or team's account, a fresh key, enough credits) in one
+    """The plain deduction (a user's or team's account, or an active key without a spend cap
+    or a pool of its own charging its owner's; a fresh idempotency key; enough credits) in one
     statement; None, with nothing written, for anything else."""
-    if owner.kind == "api_key" or not repository.deducts_at_once(db):
+    if not repository.deducts_at_once(db):
         return None
     ledger.check_idempotency_key(idempotency_key)
+    key_id = owner.id if owner.kind == "api_key" else None
+    if key_id is not None:
+        actor = f"api_key:{key_id}"  # as the step-by-step path records a charge through a key
     tags = Tags(new_id(), idempotency_key, operation, resource_id, actor)
     entry_ids = (new_id(), new_id())
-    stored = _deduct_stored(tags, entry_ids[0], amount, None)
+    stored = _deduct_stored(tags, entry_ids[0], amount, key_id)
     request = _deduct_request(owner, amount, operation, resource_id)
     done = await repository.deduct_at_once(
         db,
@@ -232,7 +236,7 @@ async def deduct(
     tags = Tags(new_id(), idempotency_key, operation, resource_id, actor)
     entry_id = new_id()
     request = _deduct_request(owner, amount, operation, resource_id)
-    stored = _deduct_stored(tags, entry_id, amount, key)
+    stored = _deduct_stored(tags, entry_id, amount, key.id if key else None)
     if earlier := await ledger.claim(db, scope.id, tags, "deduct", request, stored, now):
         return earlier
 
