@@ -114,6 +114,11 @@ class MiniLMEmbedder:
                 if self._intra_op_threads:
                     options.intra_op_num_threads = self._intra_op_threads
                 options.inter_op_num_threads = 1
+                # ONNX Runtime's worker threads otherwise spin after each run, waiting for the
+                # next: on a few cores shared with the event loop, the auth service and Milvus
+                # that nearly doubled the CPU of a query embedding (9-10 vs 18-19 ms here)
+                # and took cores from everything else a search waits on
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 session = ort.InferenceSession(
                     str(self._model_path or default_model_path()),
                     sess_options=options,
