@@ -52,6 +52,10 @@ def make_celery(settings: ContentSettings) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": 3600},
         worker_hijack_root_logger=False,
+        # Celery would swap sys.stderr for a proxy that logs to the root logger; our handler
+        # (made on the first task, on sys.stderr) then wrote into that proxy, which drops the
+        # recursion: every log line of a job (failed attempts, done) was lost
+        worker_redirect_stdouts=False,
         beat_schedule={
             "requeue-due-jobs": {"task": REQUEUE_DUE, "schedule": settings.job_poll_seconds},
             "sync-url-sources": {

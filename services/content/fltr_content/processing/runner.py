@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import structlog
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from fltr_content.jobs import repository as jobs
 from fltr_content.processing.context import JobContext
@@ -57,14 +57,7 @@ async def run_job(ctx: JobContext, job_id: str) -> bool:
     try:
         await handler(ctx, job_id)
     except Exception as exc:
-        transient = isinstance(
-            exc,
-            UpstreamUnavailable
-            | ConnectionError
-            | TimeoutError
-            | OperationalError
-            | InterfaceError,
-        )
+        transient = is_transient(exc)
         code = getattr(exc, "code", type(exc).__name__)
         logger.warning(
             "job_attempt_failed",
@@ -79,6 +72,24 @@ async def run_job(ctx: JobContext, job_id: str) -> bool:
             await _give_up(ctx, job_id, str(code), "Processing failed; please retry the upload.")
     record_job(kind, await _state_of(ctx, job_id), time.perf_counter() - started)
     return True
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth another attempt later: a peer or the database was away, not a bad document."""
+    if isinstance(
+        exc,
+        UpstreamUnavailable | ConnectionError | TimeoutError | OperationalError | InterfaceError,
+    ):
+        return True
+    if isinstance(exc, DBAPIError):
+        # A PostgreSQL restart surfaces on asyncpg as a plain DBAPIError, not an
+        # OperationalError: a statement cut off by the shutdown ("terminating connection due
+        # to administrator command", the connection invalidated), or a server still starting
+        # up or shutting down (SQLSTATE class 57P) or a connection failure (class 08).
+        # Treated as fatal, one restart failed every job it caught mid-statement.
+        sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", "") or "")
+        return exc.connection_invalidated or sqlstate.startswith(("57P", "08"))
+    return False
 
 
 async def _state_of(ctx: JobContext, job_id: str) -> str:
