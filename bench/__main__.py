@@ -11,6 +11,7 @@ from bench import (
     catalog_listing,
     credit_deductions,
     ingestion,
+    load,
     middleware_overhead,
     search,
     search_scaling,
@@ -26,6 +27,7 @@ BENCHMARKS = {
     "catalog_listing": catalog_listing.run,
     "ingestion": ingestion.run,
     "search_scaling": search_scaling.run,
+    "load": load.run,
 }
 
 
