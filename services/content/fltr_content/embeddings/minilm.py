@@ -51,6 +51,7 @@ class MiniLMEmbedder:
         self._intra_op_threads = intra_op_threads
         self._lock = threading.Lock()
         self._loaded: tuple[Any, Tokenizer, set[str]] | None = None
+        self._query: Any = None
 
     @property
     def name(self) -> str:
@@ -68,6 +69,7 @@ class MiniLMEmbedder:
     def load(self) -> None:
         """Load now instead of on the first embed (e.g. at worker start)."""
         self._model()
+        self._query_session()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -84,10 +86,11 @@ class MiniLMEmbedder:
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed_batch([text])[0]
+        return self._embed_batch([text], self._query_session())[0]
 
-    def _embed_batch(self, texts: list[str]) -> list[list[float]]:
-        session, tokenizer, input_names = self._model()
+    def _embed_batch(self, texts: list[str], session: Any = None) -> list[list[float]]:
+        batch_session, tokenizer, input_names = self._model()
+        session = session or batch_session
         encodings = tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
@@ -102,28 +105,44 @@ class MiniLMEmbedder:
         vectors: list[list[float]] = unit.tolist()
         return vectors
 
+    def _session(self, threads: int | None) -> Any:
+        import onnxruntime as ort  # type: ignore[import-untyped]  # 0.3 s, on use
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # ONNX Runtime's worker threads otherwise spin after each run, waiting for the next:
+        # on a few cores shared with the event loop, the auth service and Milvus that nearly
+        # doubled the CPU of a query embedding (9-10 vs 18-19 ms here) and took cores from
+        # everything else a search waits on
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return ort.InferenceSession(
+            str(self._model_path or default_model_path()),
+            sess_options=options,
+            providers=["CPUExecutionProvider"],
+        )
+
+    def _query_session(self) -> Any:
+        """A second session with one thread, for single queries: a query of a few tokens is
+        no faster on two threads here (7.2-8.8 ms on one, 8.2-9.4 on two, loaded machine),
+        and one thread leaves the other core to the event loop and the ledger call that run
+        beside it during a search. Batches (ingestion) keep the multi-threaded session."""
+        session = self._query
+        if session is not None:
+            return session
+        with self._lock:
+            if self._query is None:
+                self._query = self._session(1)
+            return self._query
+
     def _model(self) -> tuple[Any, Tokenizer, set[str]]:
         loaded = self._loaded
         if loaded is not None:
             return loaded
         with self._lock:
             if self._loaded is None:
-                import onnxruntime as ort  # type: ignore[import-untyped]  # 0.3 s, on use
-
-                options = ort.SessionOptions()
-                if self._intra_op_threads:
-                    options.intra_op_num_threads = self._intra_op_threads
-                options.inter_op_num_threads = 1
-                # ONNX Runtime's worker threads otherwise spin after each run, waiting for the
-                # next: on a few cores shared with the event loop, the auth service and Milvus
-                # that nearly doubled the CPU of a query embedding (9-10 vs 18-19 ms here)
-                # and took cores from everything else a search waits on
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                session = ort.InferenceSession(
-                    str(self._model_path or default_model_path()),
-                    sess_options=options,
-                    providers=["CPUExecutionProvider"],
-                )
+                session = self._session(self._intra_op_threads)
                 tokenizer = load_tokenizer(self._tokenizer_path)
                 tokenizer.enable_truncation(self._max_tokens)
                 tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106
