@@ -6,7 +6,7 @@ PYTEST ?= $(UV) run --frozen pytest
 K8S_MANIFESTS = $(filter-out deploy/k8s/kustomization.yaml,$(wildcard deploy/k8s/*.yaml))
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-pg test-sqlite lint format typecheck migrate-auth migrate-content bench fuzz clean
+.PHONY: help install run test test-pg test-sqlite lint format typecheck migrate-auth migrate-content bench fuzz ts-client clean
 
 help: ## List the commands
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -49,6 +49,11 @@ migrate-content: ## Apply the content service's migrations (DATABASE_URL / FLTR_
 
 fuzz: install ## Schemathesis on both services with 50 examples per operation and a fresh seed
 	FLTR_FUZZ_EXAMPLES=50 FLTR_FUZZ_SEED=$$RANDOM FLTR_TEST_DATABASE=postgresql $(PYTEST) tests/e2e/test_fuzz.py
+
+ts-client: install ## Regenerate clients/typescript (OpenAPI documents, then .d.ts) and type-check it
+	$(UV) run --frozen python scripts/export_openapi.py clients/typescript/openapi
+	bash clients/typescript/install.sh
+	cd clients/typescript && npm run --silent generate && npm run --silent typecheck
 
 bench: install ## Benchmarks; results in bench/results/
 	$(UV) run --frozen python -m bench

@@ -1,5 +1,6 @@
 """Schemathesis against both services' OpenAPI documents, as real processes on PostgreSQL:
-anonymously, as a signed-in user and as an API key. No operation may answer 5xx.
+anonymously, as a signed-in user and as an API key. No operation may answer 5xx, nor with a
+status, content type or body its document does not declare.
 
 Bounded here (FLTR_FUZZ_EXAMPLES per operation, default 4, fixed seed) so `make test` stays
 quick; `make fuzz` runs the same with more examples and fresh seeds. The billing operations
@@ -120,7 +121,10 @@ def _fuzz(url: str, credential: str | None, report: Path) -> subprocess.Complete
         "run",
         f"{url}/openapi.json",
         "--checks",
-        "not_a_server_error",
+        # no 5xx, and no answer that breaks the service's own document: its status, its
+        # content type and its body must be among those the operation declares
+        "not_a_server_error,status_code_conformance,content_type_conformance,"
+        "response_schema_conformance",
         "--max-examples",
         EXAMPLES,
         "--seed",

@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 
 from fltr_auth import __version__
 from fltr_auth.admin.router import router as admin_router
+from fltr_auth.api_doc import document as document_api
 from fltr_auth.api_keys.router import internal_router as api_keys_internal_router
 from fltr_auth.api_keys.router import router as api_keys_router
 from fltr_auth.api_keys.usage import LastUsedFlusher, UsageRecorder
@@ -98,6 +99,8 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         app.include_router(router, dependencies=[Depends(origin_guard)])
     app.include_router(billing_router)  # its own guards: billing on, then the origin check
     app.include_router(billing_webhook_router)  # Stripe signs these; no session, no origin
+    # billing's route class runs it before its on/off switch (fltr_auth.billing.deps)
+    app.state.service_token_guard = require_service_token(service_token)
     for internal in (
         internal_router,
         api_keys_internal_router,
@@ -107,5 +110,6 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         billing_stripe_router,
         directory_router,
     ):
-        app.include_router(internal, dependencies=[Depends(require_service_token(service_token))])
+        app.include_router(internal, dependencies=[Depends(app.state.service_token_guard)])
+    document_api(app)
     return app

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from fltr_content import __version__
+from fltr_content.api_doc import document as document_api
 from fltr_content.audit.router import router as audit_router
 from fltr_content.auth_client import AuthServiceClient
 from fltr_content.callers.resolver import CallerResolver
@@ -160,4 +161,5 @@ def create_app(settings: ContentSettings | None = None) -> FastAPI:
     app.include_router(search_router)
     app.include_router(usage_router)
     app.include_router(mcp_router)
+    document_api(app)
     return app

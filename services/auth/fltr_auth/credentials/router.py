@@ -20,10 +20,18 @@ from fltr_auth.sessions.transport import set_session_cookie
 from fltr_auth.settings import AuthSettings
 from fltr_auth.users.schemas import ChangePasswordIn, SignUpIn, UserOut
 from fltr_auth.users.service import check_client_fields
+from fltr_auth.wire import WireModel
 from fltr_shared.db import SessionDep
 from fltr_shared.rate_limit import RateLimiter
 
 router = APIRouter(prefix="/api/auth", tags=["auth: email and password"])
+
+
+class PasswordChangedOut(WireModel):
+    """change-password's answer: the new session's token when other sessions were ended."""
+
+    token: str | None
+    user: UserOut
 
 
 def client_of(request: Request) -> Client:
@@ -146,6 +154,7 @@ async def sign_in_email(
 @router.post(
     "/change-password",
     summary="Change the password (optionally ending every other session)",
+    response_model=PasswordChangedOut,
     responses={
         400: {"description": "Wrong current password or bad new one"},
         401: {"description": "No session"},

@@ -18,10 +18,18 @@ from fltr_auth.verifications.schemas import (
     ResetRequestedOut,
     SendVerificationIn,
 )
+from fltr_auth.wire import WireModel
 from fltr_shared.db import SessionDep
 from fltr_shared.errors import AppError
 
 router = APIRouter(prefix="/api/auth", tags=["auth: verification"])
+
+
+class VerifiedOut(WireModel):
+    """verify-email's JSON answer (without a callbackURL), as Better Auth sends it."""
+
+    status: bool
+    user: None = None
 
 
 @router.post(
@@ -46,7 +54,12 @@ async def send_verification_email(
 @router.get(
     "/verify-email",
     summary="Follow a verification link",
-    responses={302: {"description": "To callbackURL"}, 400: {}, 401: {}},
+    responses={
+        200: {"model": VerifiedOut, "description": "Verified (no callbackURL given)"},
+        302: {"description": "To callbackURL"},
+        400: {},
+        401: {},
+    },
     response_model=None,
 )
 async def verify_email(

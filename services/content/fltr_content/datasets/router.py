@@ -7,7 +7,7 @@ its owner, its team and admins. Listing pages hold at most 100 items (``limit``;
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -38,11 +38,20 @@ router = APIRouter(
         404: {"description": "No such dataset, or one the caller may not see"},
     },
 )
+_SLUG_TAKEN: dict[int | str, dict[str, Any]] = {
+    409: {"description": "slug_taken: another dataset has that slug"}
+}
 
 SlugOrId = Annotated[str, Path(min_length=1, max_length=100, description="Slug or id.")]
 
 
-@router.post("", status_code=201, response_model=DatasetOut, summary="Create a dataset")
+@router.post(
+    "",
+    status_code=201,
+    response_model=DatasetOut,
+    summary="Create a dataset",
+    responses=_SLUG_TAKEN,
+)
 async def create_dataset(
     body: DatasetCreate,
     request: Request,
@@ -61,7 +70,17 @@ async def create_dataset(
     )
 
 
-@router.get("", response_model=DatasetList, summary="Browse datasets")
+@router.get(
+    "",
+    response_model=DatasetList,
+    summary="Browse datasets",
+    responses={
+        400: {
+            "description": "invalid_cursor: a cursor not from this listing, or both "
+            "cursor and offset"
+        }
+    },
+)
 async def list_datasets(
     caller: OptionalCallerDep,
     session: SessionDep,
@@ -119,7 +138,9 @@ async def read_dataset(
     return await service.get(session, caller, slug_or_id, directory=directory)
 
 
-@router.patch("/{slug_or_id}", response_model=DatasetOut, summary="Change a dataset")
+@router.patch(
+    "/{slug_or_id}", response_model=DatasetOut, summary="Change a dataset", responses=_SLUG_TAKEN
+)
 async def update_dataset(
     slug_or_id: SlugOrId,
     body: DatasetUpdate,

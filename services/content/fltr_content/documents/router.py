@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path as FsPath
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -42,6 +42,14 @@ Ref = Annotated[
 ]
 DocumentId = Annotated[str, Path(min_length=1, max_length=64)]
 MULTIPART_OVERHEAD = 64 * 1024  # headers and boundaries per file, generously
+# what ingestion refuses before any job exists (fltr_content.ingest.errors)
+_REFUSED_FILES: dict[int | str, dict[str, Any]] = {
+    413: {"description": "upload_too_large / file_too_large: over the documented limits"},
+    415: {
+        "description": "unsupported_type: the content (sniffed from the bytes) is not one "
+        "FLTR can index"
+    },
+}
 
 
 def _start_jobs(request: Request, job_ids: list[str]) -> None:
@@ -55,6 +63,7 @@ def _start_jobs(request: Request, job_ids: list[str]) -> None:
     status_code=202,
     response_model=UploadOut,
     summary="Upload documents (multipart, field 'files', repeatable)",
+    responses=_REFUSED_FILES,
     openapi_extra={
         "requestBody": {
             "content": {
@@ -100,6 +109,7 @@ async def upload(ref: Ref, request: Request, caller: CallerDep) -> UploadOut:
     status_code=202,
     response_model=UploadOut,
     summary="Fetch a document from an http(s) URL and process it",
+    responses=_REFUSED_FILES,
 )
 async def upload_from_url(
     ref: Ref, body: FromUrlIn, request: Request, caller: CallerDep

@@ -45,8 +45,11 @@ async def get_job(
     response_model=JobOut,
     summary="Cancel a job (queued: at once; running: at its next step)",
 )
-async def cancel_job(job_id: JobId, request: Request, db: SessionDep, caller: CallerDep) -> JobOut:
-    return await service.cancel(db, caller, job_id, request.app.state.charges)
+async def cancel_job(
+    job_id: JobId, request: Request, db: SessionDep, caller: CallerDep, directory: DirectoryDep
+) -> JobOut:
+    # the directory knows the caller's teams: a team's editors cancel its datasets' jobs
+    return await service.cancel(db, caller, job_id, request.app.state.charges, directory)
 
 
 @router.get("/datasets/{ref}/jobs", response_model=Page[JobOut], summary="A dataset's jobs")
@@ -70,6 +73,12 @@ async def list_jobs(
     "/jobs/{job_id}/events",
     summary="Follow a job: server-sent events 'progress' on every change, then 'end'",
     response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "'progress' events (data: the job as JSON), then one 'end'",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
 )
 async def job_events(job_id: JobId, request: Request, caller: CallerDep) -> EventSourceResponse:
     database: Database = request.app.state.db

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from fltr_content.callers.deps import OptionalCallerDep
+from fltr_content.callers.deps import LenientCallerDep, OptionalCallerDep
 from fltr_content.callers.resolver import Caller
 from fltr_content.datasets.directory import DirectoryDep
 from fltr_content.mcp import clients, service
@@ -26,10 +26,25 @@ from fltr_content.search.deps import EngineDep
 from fltr_content.settings import ContentSettings
 from fltr_content.usage.recorder import track
 from fltr_shared.db import SessionDep
-from fltr_shared.errors import Unauthorized
+from fltr_shared.errors import AppError, Unauthorized
 from fltr_shared.request_id import current_request_id
 
 router = APIRouter(tags=["mcp"])
+# the document's shape of a JSON-RPC 2.0 answer: a result or an error for the request's id
+_JSON_RPC_ANSWER: dict[str, Any] = {
+    "type": "object",
+    "required": ["jsonrpc"],
+    "properties": {
+        "jsonrpc": {"const": "2.0"},
+        "id": {"type": ["string", "integer", "null"]},
+        "result": {"type": "object"},
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
+        },
+    },
+}
 
 Ref = Annotated[str, Path(min_length=1, max_length=120, description="Slug, id, or slug@version.")]
 
@@ -59,7 +74,20 @@ async def _header_credential(request: Request, ref: Ref) -> None:
         raise _challenge(request, ref)
 
 
-async def _mcp_caller(request: Request, ref: Ref, caller: OptionalCallerDep) -> Caller:
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    default_code = "unsupported_media_type"
+    default_detail = "MCP requests are JSON-RPC: send Content-Type: application/json."
+
+
+async def _json_body(request: Request) -> None:
+    # the SDK would answer a plain-text 400; callers get our JSON error shape instead
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType()
+
+
+async def _mcp_caller(request: Request, ref: Ref, caller: LenientCallerDep) -> Caller:
     if caller is None:
         raise _challenge(request, ref)
     track(request, "mcp").caller = caller
@@ -69,11 +97,17 @@ async def _mcp_caller(request: Request, ref: Ref, caller: OptionalCallerDep) -> 
 @router.post(
     "/mcp/{ref}",
     summary="The dataset's MCP server (streamable HTTP, stateless, JSON responses)",
-    dependencies=[Depends(_header_credential)],
+    dependencies=[Depends(_header_credential), Depends(_json_body)],
     responses={
+        200: {
+            "description": "The JSON-RPC 2.0 answer",
+            "content": {"application/json": {"schema": _JSON_RPC_ANSWER}},
+        },
+        202: {"description": "A notification or a response from the client: no body"},
         401: {"description": "No valid credential (WWW-Authenticate names the metadata)"},
         403: {"description": "Not on the key's allowlist, or a paid dataset not bought"},
         404: {"description": "No such dataset or version"},
+        415: {"description": "unsupported_media_type: the body is not application/json"},
         429: {"description": "Rate limit reached"},
     },
 )

@@ -23,6 +23,7 @@ from fltr_shared.db import SessionDep
 router = APIRouter(
     tags=["usage"],
     responses={
+        400: {"description": "invalid_window: since is not before until"},
         401: {"description": "No valid credential"},
         403: {"description": "Not an editor of the dataset"},
         404: {"description": "No such dataset, or one the caller may not see"},
