@@ -15,7 +15,7 @@ from fltr_auth.billing.stripe_client import build_client
 from fltr_auth.deps import SettingsDep
 
 
-def billing_enabled(settings: SettingsDep) -> None:
+async def billing_enabled(settings: SettingsDep) -> None:
     """Router-level: 503 ``billing_disabled`` while STRIPE_SECRET_KEY is unset."""
     if settings.stripe_secret_key is None:
         raise BillingDisabled()
@@ -28,7 +28,14 @@ class BillingRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
+        internal = self.path.startswith("/internal/")
+
         async def guarded(request: Request) -> Response:
+            guard = getattr(request.app.state, "service_token_guard", None)
+            if internal and guard is not None:
+                # who is asking comes first: without the service credential an internal
+                # route says nothing, not even whether billing is on
+                await guard(request)
             if request.app.state.settings.stripe_secret_key is None:
                 raise BillingDisabled()
             return await handler(request)
@@ -36,11 +43,11 @@ class BillingRoute(APIRoute):
         return guarded
 
 
-def _policy(settings: SettingsDep) -> BillingPolicy:
+async def _policy(settings: SettingsDep) -> BillingPolicy:
     return BillingPolicy.from_settings(settings)
 
 
-def _client(request: Request, settings: SettingsDep) -> stripe.StripeClient:
+async def _client(request: Request, settings: SettingsDep) -> stripe.StripeClient:
     """One client per app, made on first use (tests put one with a recording HTTP client
     on ``app.state.stripe_client``)."""
     client: stripe.StripeClient | None = getattr(request.app.state, "stripe_client", None)
@@ -50,7 +57,7 @@ def _client(request: Request, settings: SettingsDep) -> stripe.StripeClient:
     return client
 
 
-def _webhook_secret(settings: SettingsDep) -> str:
+async def _webhook_secret(settings: SettingsDep) -> str:
     if settings.stripe_webhook_secret is None:
         raise BillingDisabled(
             "Stripe webhooks are not configured on this server: set STRIPE_WEBHOOK_SECRET."

@@ -48,7 +48,16 @@ async def _resolve(request: Request) -> Caller | None:
     return None
 
 
-async def _optional_caller(request: Request) -> Caller | None:
+def _sent_credential(request: Request) -> bool:
+    """Whether the request names a credential in a header (bearer token, JWT or API key)."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    bearer = scheme.lower() == "bearer" and bool(value.strip())
+    return bearer or bool(request.headers.get("x-api-key", "").strip())
+
+
+async def _lenient_caller(request: Request) -> Caller | None:
+    """The caller, or None when there is none or it is not valid (the MCP endpoint answers
+    that itself, with its own challenge)."""
     caller = await _resolve(request)
     if caller is not None:
         limits: CallerRateLimits = request.app.state.rate_limits
@@ -58,7 +67,21 @@ async def _optional_caller(request: Request) -> Caller | None:
     return caller
 
 
+async def _optional_caller(request: Request) -> Caller | None:
+    caller = await _lenient_caller(request)
+    if caller is None and _sent_credential(request):
+        # a revoked key, an expired or ended session, a banned user: telling the client
+        # beats answering as if it were anonymous (a private dataset would look deleted).
+        # A stale cookie alone stays anonymous: browsers send it to public pages unasked.
+        raise Unauthorized(
+            "The credential sent is not valid (unknown, expired or revoked).",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return caller
+
+
 OptionalCallerDep = Annotated[Caller | None, Depends(_optional_caller)]
+LenientCallerDep = Annotated[Caller | None, Depends(_lenient_caller)]
 
 
 async def _caller(caller: OptionalCallerDep) -> Caller:

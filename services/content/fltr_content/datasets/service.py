@@ -112,7 +112,7 @@ async def _owner_of_new(
     caller: Caller, body: DatasetCreate, directory: OwnerDirectory | None
 ) -> tuple[str, str]:
     if not policy.can_create(caller):
-        raise Forbidden("Creating a dataset needs the write scope.")
+        raise Forbidden("Creating a dataset needs the write scope.", code="insufficient_scope")
     if body.team_id is None:
         return caller.owner_type, caller.user_id
     if caller.owner_type == "team" and caller.user_id == body.team_id:
@@ -268,6 +268,11 @@ async def editable(
     dataset = await readable(session, caller, slug_or_id, directory)
     teams = await caller_teams(directory, caller, dataset)
     if not policy.can_edit(caller, dataset, teams):
+        if not caller.has_scope("write"):
+            # an editor's read-only key: the key, not the person, lacks the right
+            raise Forbidden(
+                "Changes need an API key with the write scope.", code="insufficient_scope"
+            )
         raise Forbidden("Only the dataset's owner, its team's admins or an admin may change it.")
     return dataset
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Response
 
 from fltr_content.audit.context import RequestContextDep
 from fltr_content.callers.deps import CallerDep, OptionalCallerDep
+from fltr_content.datasets.directory import DirectoryDep
 from fltr_content.deps import AuthClientDep
 from fltr_content.reviews import service
 from fltr_content.reviews.schemas import ReviewIn, ReviewOut
@@ -46,9 +47,10 @@ async def put_review(
     response: Response,
     auth_client: AuthClientDep,
     ctx: RequestContextDep,
+    directory: DirectoryDep,
 ) -> ReviewOut:
     review, created = await service.put_review(
-        session, caller, slug_or_id, body, auth_client=auth_client, ctx=ctx
+        session, caller, slug_or_id, body, auth_client=auth_client, ctx=ctx, directory=directory
     )
     response.status_code = 201 if created else 200
     return review
@@ -60,9 +62,13 @@ async def put_review(
     summary="A dataset's reviews, newest first",
 )
 async def list_reviews(
-    slug_or_id: SlugOrId, caller: OptionalCallerDep, session: SessionDep, params: PageParamsDep
+    slug_or_id: SlugOrId,
+    caller: OptionalCallerDep,
+    session: SessionDep,
+    params: PageParamsDep,
+    directory: DirectoryDep,
 ) -> Page[ReviewOut]:
-    return await service.list_reviews(session, caller, slug_or_id, params)
+    return await service.list_reviews(session, caller, slug_or_id, params, directory)
 
 
 @router.delete(
@@ -71,9 +77,9 @@ async def list_reviews(
     summary="Delete your review of a dataset",
 )
 async def delete_my_review(
-    slug_or_id: SlugOrId, caller: CallerDep, session: SessionDep
+    slug_or_id: SlugOrId, caller: CallerDep, session: SessionDep, directory: DirectoryDep
 ) -> Response:
-    await service.delete_mine(session, caller, slug_or_id)
+    await service.delete_mine(session, caller, slug_or_id, directory)
     return Response(status_code=204)
 
 
@@ -82,5 +88,7 @@ async def delete_my_review(
     response_model=ReviewOut,
     summary="Mark a review helpful (once per user)",
 )
-async def mark_helpful(review_id: ReviewId, caller: CallerDep, session: SessionDep) -> ReviewOut:
-    return await service.mark_helpful(session, caller, review_id)
+async def mark_helpful(
+    review_id: ReviewId, caller: CallerDep, session: SessionDep, directory: DirectoryDep
+) -> ReviewOut:
+    return await service.mark_helpful(session, caller, review_id, directory)

@@ -18,6 +18,7 @@ from fltr_content.audit.service import diff
 from fltr_content.auth_client import AuthServiceClient
 from fltr_content.callers.resolver import Caller
 from fltr_content.datasets import service as datasets
+from fltr_content.datasets.directory import OwnerDirectory, has_editor_role
 from fltr_content.datasets.entitlement import has_paid_for
 from fltr_content.datasets.schemas import DatasetOut
 from fltr_content.reviews import repository
@@ -33,12 +34,19 @@ def _review_not_found() -> NotFound:
 
 
 def _reviewer(caller: Caller) -> None:
-    if caller.owner_type != "user" or not caller.has_scope("write"):
-        raise Forbidden("Reviews are written by users, at the write scope.")
+    if caller.owner_type != "user":
+        raise Forbidden("Reviews are written by users, not by a team's keys.")
+    if not caller.has_scope("write"):
+        raise Forbidden("Reviews need the write scope.", code="insufficient_scope")
 
 
-def _owns(caller: Caller, dataset: DatasetOut) -> bool:
-    return dataset.owner_type == caller.owner_type and dataset.owner_id == caller.user_id
+async def _owns(caller: Caller, dataset: DatasetOut, directory: OwnerDirectory | None) -> bool:
+    """The caller's own dataset: its owning user, or an owner/admin (an editor) of its team."""
+    if dataset.owner_type == caller.owner_type and dataset.owner_id == caller.user_id:
+        return True
+    if dataset.owner_type != "team" or caller.owner_type != "user" or directory is None:
+        return False
+    return has_editor_role(await directory.role_in(dataset.owner_id, caller.user_id))
 
 
 async def put_review(
@@ -49,13 +57,15 @@ async def put_review(
     *,
     auth_client: AuthServiceClient | None = None,
     ctx: RequestContext | None = None,
+    directory: OwnerDirectory | None = None,
 ) -> tuple[ReviewOut, bool]:
     """Create or update the caller's review; returns it and whether it was created.
     ``verified_purchase``: the entitlement check says the caller paid for the dataset (asked
     before the dataset row is locked, never while holding it)."""
-    dataset = await datasets.get(session, caller, slug_or_id)
+    # the directory knows the caller's teams: members of a team read its private datasets
+    dataset = await datasets.get(session, caller, slug_or_id, directory=directory)
     _reviewer(caller)
-    if _owns(caller, dataset):
+    if await _owns(caller, dataset, directory):
         raise Forbidden("You cannot review your own dataset.", code="own_dataset")
     paid = await has_paid_for(caller, dataset, auth_client) if auth_client is not None else False
     await repository.lock_dataset(session, dataset.id)
@@ -91,8 +101,13 @@ async def put_review(
     return ReviewOut.model_validate(review), created
 
 
-async def delete_mine(session: AsyncSession, caller: Caller, slug_or_id: str) -> None:
-    dataset = await datasets.get(session, caller, slug_or_id)
+async def delete_mine(
+    session: AsyncSession,
+    caller: Caller,
+    slug_or_id: str,
+    directory: OwnerDirectory | None = None,
+) -> None:
+    dataset = await datasets.get(session, caller, slug_or_id, directory=directory)
     await repository.lock_dataset(session, dataset.id)
     review = await repository.of_user(session, dataset.id, caller.user_id)
     if review is None:
@@ -102,21 +117,30 @@ async def delete_mine(session: AsyncSession, caller: Caller, slug_or_id: str) ->
 
 
 async def list_reviews(
-    session: AsyncSession, caller: Caller | None, slug_or_id: str, params: PageParams
+    session: AsyncSession,
+    caller: Caller | None,
+    slug_or_id: str,
+    params: PageParams,
+    directory: OwnerDirectory | None = None,
 ) -> Page[ReviewOut]:
-    dataset = await datasets.get(session, caller, slug_or_id)
+    dataset = await datasets.get(session, caller, slug_or_id, directory=directory)
     rows = await repository.list_page(session, dataset.id, params.limit, params.offset)
     total = await repository.count(session, dataset.id)
     return Page[ReviewOut].build([ReviewOut.model_validate(row) for row in rows], total, params)
 
 
-async def mark_helpful(session: AsyncSession, caller: Caller, review_id: str) -> ReviewOut:
+async def mark_helpful(
+    session: AsyncSession,
+    caller: Caller,
+    review_id: str,
+    directory: OwnerDirectory | None = None,
+) -> ReviewOut:
     """One vote per user; a second is a no-op. 404 when the review's dataset is not visible."""
     review = await repository.get(session, review_id)
     if review is None:
         raise _review_not_found()
     try:
-        await datasets.get(session, caller, review.dataset_id)
+        await datasets.get(session, caller, review.dataset_id, directory=directory)
     except NotFound:
         raise _review_not_found() from None
     _reviewer(caller)
