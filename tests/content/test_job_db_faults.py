@@ -37,7 +37,15 @@ async def quiet_app(ingest_settings: ContentSettings, tmp_path: Path) -> AsyncIt
     """A content app on its own database with its job workers stopped: the test runs the job
     itself, when it chooses (no other runner polls this database)."""
     async with service_database("fltr_jobfault", CONTENT_MIGRATIONS, tmp_path) as url:
-        settings = ingest_settings.model_copy(update={"database_url": url, "var_dir": tmp_path})
+        # its own Milvus Lite file too: milvus_uri was fixed from the shared var_dir when the
+        # settings were made, and closing this app stops the embedded server of its file
+        settings = ingest_settings.model_copy(
+            update={
+                "database_url": url,
+                "var_dir": tmp_path,
+                "milvus_uri": str(tmp_path / "milvus.db"),
+            }
+        )
         app = create_content_app(settings)
         async with app.router.lifespan_context(app):
             await app.state.jobs.stop()

@@ -154,7 +154,11 @@ async def wait_job(
 def milvus_rows(stack: Stack, document_id: str) -> list[dict[str, Any]]:
     from pymilvus import MilvusClient
 
-    client = MilvusClient(uri=stack.milvus_url)
+    # dedicated: a connection of its own, closed after. pymilvus otherwise reuses one shared
+    # per URI across the test process; a Milvus Lite server answers the client's 10 s keepalive
+    # pings on an idle connection with GOAWAY "too many pings", and recovering that shared
+    # connection can fail with the same error minutes later in another test
+    client = MilvusClient(uri=stack.milvus_url, dedicated=True)
     try:
         for name in client.list_collections():
             rows = client.query(

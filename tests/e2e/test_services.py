@@ -85,7 +85,9 @@ def test_make_run_serves_the_embedded_default(tmp_path: Path) -> None:
         )
     try:
         start = time.monotonic()
-        deadline = start + 30
+        # both services import, migrate and start from nothing: ~10 s of CPU each on a quiet
+        # machine, far more when the suite's other processes share the two cores
+        deadline = start + 90
         auth_ok = content_ok = False
         while time.monotonic() < deadline and not (auth_ok and content_ok):
             assert proc.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
