@@ -32,7 +32,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import logging
 import math
 import random
 import statistics
@@ -45,27 +44,28 @@ from typing import Any
 import aiohttp
 import httpx
 import httpx2
-from fastapi import FastAPI
 from jsonschema.validators import validator_for
 from mcp.client.client import Client
 from mcp.client.streamable_http import streamable_http_client
-from pydantic import SecretStr
+from pymilvus import MilvusClient
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from fltr_auth.migration_spec import AUTH_MIGRATIONS
-from fltr_content.app import create_app as create_content_app
 from fltr_content.datasets.models import Dataset
 from fltr_content.migration_spec import CONTENT_MIGRATIONS
+from fltr_content.processing.wiring import embedder_from
 from fltr_content.settings import ContentSettings
-from fltr_content.vectors.chunks import CHUNK_FIELDS, ChunkRecord, chunk_id
+from fltr_content.vectors.chunks import CHUNK_FIELDS, ChunkRecord, ChunkStore, chunk_id
 from fltr_content.vectors.filters import text_literal
+from fltr_content.vectors.store import VectorStore
 from fltr_content.versions import service as versions
 from fltr_shared import migrations
+from tests.milvus_server import milvus_server, wait_for_port
 from tests.support import (
     ServiceProcess,
     clean_env,
     console_script,
     free_port,
-    serve_in_loop,
     service_database,
     wait_for_http,
 )
@@ -75,6 +75,7 @@ REQUESTS = 200
 WARMUP = 20
 TOP_K = 10
 TARGETS = {"rest_vs_raw": 1.3, "mcp_vs_rest": 1.2}
+EMBEDDING_DIMENSION = 384  # MiniLM, the default embedder
 TOKEN = "bench-service-token-" + "x" * 32
 QUERIES = [
     "how do arctic terns migrate",
@@ -94,44 +95,53 @@ def _unit(rng: random.Random, dimension: int) -> list[float]:
     return [x / norm for x in raw]
 
 
-async def _fill(app: FastAPI, dataset_id: str, count: int) -> str:
-    async with app.state.db.transaction() as session:
-        dataset = await session.get(Dataset, dataset_id)
-        assert dataset is not None
-        collection = (await versions.working_copy(session, dataset)).collection_name
-    chunks = app.state.chunks
-    dimension = app.state.embedder.dimension
-    await chunks.ensure_collection(collection, dimension)
-    rng = random.Random(8)
-    words = VOCABULARY.split()
-    batch: list[ChunkRecord] = []
-    for n in range(count):
-        document = f"bench{n // 50:08d}"
-        index = n % 50
-        text = " ".join(rng.choice(words) for _ in range(60))
-        batch.append(
-            ChunkRecord(
-                chunk_id=chunk_id(document, index),
-                dataset_id=dataset_id,
-                document_id=document,
-                chunk_index=index,
-                text=text,
-                embedding=_unit(rng, dimension),
-                title=f"Document {n // 50}",
-                source="bench",
-                page=index // 5 + 1,
-                section="body",
-                start_offset=index * len(text),
-                end_offset=(index + 1) * len(text),
-                token_count=60,
+async def _fill(content_db: str, milvus_url: str, dataset_id: str, count: int) -> str:
+    """Write ``count`` chunks into the dataset's working copy from this process, through the
+    content service's own ``ChunkStore`` against the same Milvus server."""
+    engine = create_async_engine(content_db)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+            dataset = await session.get(Dataset, dataset_id)
+            assert dataset is not None
+            collection = (await versions.working_copy(session, dataset)).collection_name
+    finally:
+        await engine.dispose()
+    store = VectorStore(milvus_url)
+    chunks = ChunkStore(store)
+    try:
+        await chunks.ensure_collection(collection, EMBEDDING_DIMENSION)
+        rng = random.Random(8)
+        words = VOCABULARY.split()
+        batch: list[ChunkRecord] = []
+        for n in range(count):
+            document = f"bench{n // 50:08d}"
+            index = n % 50
+            text = " ".join(rng.choice(words) for _ in range(60))
+            batch.append(
+                ChunkRecord(
+                    chunk_id=chunk_id(document, index),
+                    dataset_id=dataset_id,
+                    document_id=document,
+                    chunk_index=index,
+                    text=text,
+                    embedding=_unit(rng, EMBEDDING_DIMENSION),
+                    title=f"Document {n // 50}",
+                    source="bench",
+                    page=index // 5 + 1,
+                    section="body",
+                    start_offset=index * len(text),
+                    end_offset=(index + 1) * len(text),
+                    token_count=60,
+                )
             )
-        )
-        if len(batch) == 5_000:
+            if len(batch) == 5_000:
+                await chunks.upsert(collection, batch)
+                batch = []
+        if batch:
             await chunks.upsert(collection, batch)
-            batch = []
-    if batch:
-        await chunks.upsert(collection, batch)
-    await chunks.flush(collection)
+        await chunks.flush(collection)
+    finally:
+        await store.close()
     return collection
 
 
@@ -209,39 +219,58 @@ async def run(
 async def _with_services(
     var: Path, auth_db: str, content_db: str, chunks: int, requests: int, price: int
 ) -> dict[str, Any]:
-    port = free_port()
-    env = clean_env(
-        DATABASE_URL=auth_db,
-        INTERNAL_SERVICE_TOKEN=TOKEN,
-        VAR_DIR=str(var / "auth-var"),
-        LOG_LEVEL="ERROR",
-    )
-    # its own process, as deployed: the ledger's work does not share this event loop
+    auth_port, content_port = free_port(), free_port()
+    auth_url = f"http://127.0.0.1:{auth_port}"
+    content_url = f"http://127.0.0.1:{content_port}"
+    # one Milvus Lite server that the content service and this process (the raw baseline)
+    # both reach by URI, as a Milvus server is reached in production
+    milvus, milvus_url = milvus_server(var / "milvus.db", var / "milvus.log")
     auth_process = ServiceProcess(
-        [console_script("fltr-auth"), "serve", "--port", str(port)], env, var / "auth.log"
+        [console_script("fltr-auth"), "serve", "--port", str(auth_port)],
+        clean_env(
+            DATABASE_URL=auth_db,
+            INTERNAL_SERVICE_TOKEN=TOKEN,
+            VAR_DIR=str(var / "auth-var"),
+            LOG_LEVEL="ERROR",
+        ),
+        var / "auth.log",
     )
-    with auth_process:
-        url = f"http://127.0.0.1:{port}"
-        await asyncio.to_thread(wait_for_http, f"{url}/health", 30.0, auth_process)
-        logging.getLogger().handlers = [logging.NullHandler()]
-        async with httpx.AsyncClient(base_url=url) as auth:
-            session, key = await _account(auth, 10 * (requests + WARMUP) + 100)
-        settings = ContentSettings(
-            _env_file=None,
-            var_dir=var,
-            database_url=content_db,
-            internal_service_token=SecretStr(TOKEN),
-            auth_service_url=url,
-            log_level="ERROR",
-            search_price_credits=price,
-        )
-        app = create_content_app(settings)
-        async with app.router.lifespan_context(app), serve_in_loop(app) as base:
-            return await _measure(app, base, session, key, chunks, requests)
+    # the content service as deployed: its own process under uvicorn (uvloop, httptools);
+    # measuring it from inside this process would make it share the client's event loop and
+    # interpreter lock
+    content_process = ServiceProcess(
+        [console_script("fltr-content"), "serve", "--port", str(content_port)],
+        clean_env(
+            DATABASE_URL=content_db,
+            INTERNAL_SERVICE_TOKEN=TOKEN,
+            AUTH_SERVICE_URL=auth_url,
+            MILVUS_URI=milvus_url,
+            VAR_DIR=str(var / "content-var"),
+            LOG_LEVEL="ERROR",
+            SEARCH_PRICE_CREDITS=str(price),
+        ),
+        var / "content.log",
+    )
+    with milvus:
+        await asyncio.to_thread(wait_for_port, milvus_url)
+        with auth_process, content_process:
+            await asyncio.to_thread(wait_for_http, f"{auth_url}/health", 30.0, auth_process)
+            await asyncio.to_thread(wait_for_http, f"{content_url}/health", 60.0, content_process)
+            async with httpx.AsyncClient(base_url=auth_url) as auth:
+                session, key = await _account(auth, 10 * (requests + WARMUP) + 100)
+            return await _measure(
+                content_url, content_db, milvus_url, session, key, chunks, requests
+            )
 
 
 async def _measure(
-    app: FastAPI, base: str, session: dict[str, str], key: str, chunks: int, requests: int
+    base: str,
+    content_db: str,
+    milvus_url: str,
+    session: dict[str, str],
+    key: str,
+    chunks: int,
+    requests: int,
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
@@ -251,11 +280,14 @@ async def _measure(
         created.raise_for_status()
         dataset = created.json()
         started = time.perf_counter()
-        collection = await _fill(app, dataset["id"], chunks)
+        collection = await _fill(content_db, milvus_url, dataset["id"], chunks)
         fill_seconds = time.perf_counter() - started
 
-        client = await app.state.vectors.client()
-        embedder = app.state.embedder
+        # the baseline: the content service's embedder, built from the same (default) settings,
+        # and a pymilvus client of this process's own on the same collection
+        embedder = embedder_from(ContentSettings(_env_file=None))
+        embedder.embed_query(QUERIES[0])  # loads the model
+        client = MilvusClient(uri=milvus_url, dedicated=True)
         expr = f"(dataset_id == {text_literal(dataset['id'])})"
 
         async def raw(query: str) -> None:
@@ -330,11 +362,14 @@ async def _measure(
                 "rest_httpx": rest_httpx,
             }
             samples: dict[str, list[float]] = {name: [] for name in calls}
-            async with light:
-                for _ in range(4):
-                    for name, call in calls.items():
-                        samples[name] += await _timed(call, requests // 4)
-            validation_ms = await _client_validation_ms(mcp)
+            try:
+                async with light:
+                    for _ in range(4):
+                        for name, call in calls.items():
+                            samples[name] += await _timed(call, requests // 4)
+                validation_ms = await _client_validation_ms(mcp)
+            finally:
+                client.close()
         stats = {name: _stats(values) for name, values in samples.items()}
         rest_vs_raw = stats["rest"]["p50_ms"] / stats["raw"]["p50_ms"]
         mcp_vs_rest = stats["mcp"]["p50_ms"] / stats["rest"]["p50_ms"]
@@ -344,7 +379,9 @@ async def _measure(
             "fill_seconds": round(fill_seconds, 1),
             **stats,
             "rest_vs_raw_p50": round(rest_vs_raw, 2),
+            "rest_vs_raw_p95": round(stats["rest"]["p95_ms"] / stats["raw"]["p95_ms"], 2),
             "mcp_vs_rest_p50": round(mcp_vs_rest, 2),
+            "mcp_vs_rest_p95": round(stats["mcp"]["p95_ms"] / stats["rest"]["p95_ms"], 2),
             # the same tool call as one plain HTTP POST: the protocol's cost without the
             # official client's own work (it validates every result against the outputSchema)
             "mcp_http_vs_rest_p50": round(stats["mcp_http"]["p50_ms"] / stats["rest"]["p50_ms"], 2),
