@@ -6,10 +6,13 @@ the ``RateLimit-*`` headers (IETF draft), so clients know when to come back.
 for callers that put ``RateLimit-*`` headers on every response; a storage that cannot be
 reached raises :class:`RateLimitStorageUnavailable` there, and the caller decides whether
 to fail open.
+
+Without Redis the counts live in this process, in :class:`InlineMemoryStorage` (see there).
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from dataclasses import dataclass
@@ -49,6 +52,53 @@ class WindowState:
         return headers
 
 
+# How often the in-memory storage drops expired entries: a second's worth of stale entries is
+# all that can pile up, and pruning walks every key, so it must not run on every hit.
+EXPIRE_EVERY_SECONDS = 1.0
+
+
+class InlineMemoryStorage(MemoryStorage):
+    """``limits``' asyncio memory storage, with its pruning done on the event loop, at most
+    once every ``EXPIRE_EVERY_SECONDS``.
+
+    The stock storage (limits 5.8) starts a pruning task after every hit, and that task hands
+    each key's bisect to a worker thread (``asyncio.to_thread``): two thread hops per request
+    for microseconds of work. Each hop waits for the interpreter lock behind whatever holds it
+    (in a search, the query embedding's thread), which measured 1-2.5 ms of a REST search here.
+    Pruning only frees memory: the moving window itself is decided from the entries' times in
+    ``acquire_entry`` and ``get_moving_window``, unchanged. The pruning has no ``await``, so no
+    hit can interleave with it and the per-key locks are not needed for it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pruned_at = time.monotonic()
+
+    # replaces the name-mangled ``MemoryStorage.__schedule_expiry`` that incr, decr and
+    # acquire_entry call on every hit (limits is pinned in uv.lock; tests/shared covers it)
+    async def _MemoryStorage__schedule_expiry(self) -> None:
+        now = time.monotonic()
+        if now - self._pruned_at >= EXPIRE_EVERY_SECONDS:
+            self._pruned_at = now
+            self.prune()
+
+    def prune(self) -> None:
+        """Drop expired moving-window entries and counters now."""
+        now = time.time()
+        for key in list(self.events):
+            events = self.events[key]
+            # newest first: the expired entries are the tail
+            del events[bisect.bisect_left(events, -now, key=lambda entry: -entry.expiry) :]
+            if not events:
+                self.events.pop(key, None)
+                self.locks.pop(key, None)
+        for key, expires in list(self.expirations.items()):
+            if expires <= now:
+                self.storage.pop(key, None)
+                self.expirations.pop(key, None)
+                self.locks.pop(key, None)
+
+
 class RateLimiter:
     def __init__(self, redis_url: str | None = None, *, namespace: str = "fltr") -> None:
         self._pool: ConnectionPool | None = None
@@ -63,7 +113,7 @@ class RateLimiter:
                 connection_pool=self._pool,  # type: ignore[arg-type]  # limits types options narrowly
             )
         else:
-            self._storage = MemoryStorage()
+            self._storage = InlineMemoryStorage()
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._namespace = namespace
         self._parsed: dict[str, RateLimitItem] = {}
