@@ -1266,6 +1266,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/internal/v1/credits/deductions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Charge several deductions in one call, each answered as /deduct would
+         * @description For a service that answers first and charges a moment later, in batches (the content
+         *     service's searches, see its ``credits.deferred``): each item keeps its own idempotency key,
+         *     ledger operation and entries, exactly as if it had been sent to ``/deduct`` alone, and a
+         *     refused item changes nothing of its own or of the others. The call itself is 200 unless
+         *     the whole body is invalid (422).
+         */
+        post: operations["deduct_many_internal_v1_credits_deductions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/internal/v1/credits/holds": {
         parameters: {
             query?: never;
@@ -1951,6 +1975,45 @@ export interface components {
             resource_id: string | null;
             /** Api Key Id */
             api_key_id: string | null;
+        };
+        /** DeductionOutcome */
+        DeductionOutcome: {
+            /**
+             * Status
+             * @description What /deduct would have answered: 200, 402, 404, 409, ...
+             */
+            status: number;
+            /**
+             * Replayed
+             * @description The idempotency key was used before (200 only)
+             * @default false
+             */
+            replayed?: boolean;
+            /** @description The charge, when status is 200 */
+            deduction?: components["schemas"]["DeductOut"] | null;
+            /**
+             * Error
+             * @description The refusal, when status is not 200: {"error", "detail", ...}
+             */
+            error?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** DeductionsIn */
+        DeductionsIn: {
+            /**
+             * Deductions
+             * @description 1 to 500 charges, each answered as /deduct would.
+             */
+            deductions: components["schemas"]["DeductIn"][];
+        };
+        /** DeductionsOut */
+        DeductionsOut: {
+            /**
+             * Results
+             * @description One per deduction, in order
+             */
+            results: components["schemas"]["DeductionOutcome"][];
         };
         /** EarningOut */
         EarningOut: {
@@ -8218,6 +8281,93 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeductOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No service credential, or the API key is revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description insufficient_credits (with balance) or spend_cap_reached */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown user, organization, API key or hold */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description idempotency_conflict, or the hold is closed or holds less */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (the cause is logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deduct_many_internal_v1_credits_deductions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeductionsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeductionsOut"];
                 };
             };
             /** @description Bad Request */

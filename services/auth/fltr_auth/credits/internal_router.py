@@ -17,6 +17,9 @@ from fltr_auth.credits.schemas import (
     CaptureIn,
     CaptureOut,
     DeductIn,
+    DeductionOutcome,
+    DeductionsIn,
+    DeductionsOut,
     DeductOut,
     EntryKind,
     GrantIn,
@@ -101,6 +104,47 @@ async def deduct(body: DeductIn, db: SessionDep, response: Response) -> DeductOu
     )
     _mark(response, result)
     return DeductOut.model_validate(result.body)
+
+
+@router.post(
+    "/deductions",
+    response_model=DeductionsOut,
+    summary="Charge several deductions in one call, each answered as /deduct would",
+)
+async def deduct_many(body: DeductionsIn, db: SessionDep) -> DeductionsOut:
+    """For a service that answers first and charges a moment later, in batches (the content
+    service's searches, see its ``credits.deferred``): each item keeps its own idempotency key,
+    ledger operation and entries, exactly as if it had been sent to ``/deduct`` alone, and a
+    refused item changes nothing of its own or of the others. The call itself is 200 unless
+    the whole body is invalid (422)."""
+    outcomes = await service.deduct_many(
+        db,
+        [
+            service.Deduction(
+                owner=item.owner(),
+                amount=item.amount,
+                idempotency_key=item.idempotency_key,
+                operation=item.operation,
+                resource_id=item.resource_id,
+            )
+            for item in body.deductions
+        ],
+    )
+    results = []
+    for outcome in outcomes:
+        if isinstance(outcome, service.Result):
+            LEDGER_OPERATIONS.labels("deduct", "replayed" if outcome.replayed else "ok").inc()
+            results.append(
+                DeductionOutcome(
+                    status=200,
+                    replayed=outcome.replayed,
+                    deduction=DeductOut.model_validate(outcome.body),
+                )
+            )
+        else:
+            LEDGER_OPERATIONS.labels("deduct", outcome.code).inc()
+            results.append(DeductionOutcome(status=outcome.status_code, error=outcome.body()))
+    return DeductionsOut(results=results)
 
 
 @router.post(

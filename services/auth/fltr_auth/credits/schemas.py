@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -87,6 +87,17 @@ class DeductIn(_Owned):
     resource_id: ResourceId | None = None
 
 
+MAX_BATCH_DEDUCTIONS = 500
+
+
+class DeductionsIn(_Body):
+    deductions: list[DeductIn] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_DEDUCTIONS,
+        description=f"1 to {MAX_BATCH_DEDUCTIONS} charges, each answered as /deduct would.",
+    )
+
+
 class HoldIn(_Owned):
     amount: Amount
     idempotency_key: IdempotencyKey
@@ -147,6 +158,19 @@ class DeductOut(BaseModel):
     operation: str
     resource_id: str | None
     api_key_id: str | None
+
+
+class DeductionOutcome(BaseModel):
+    status: int = Field(description="What /deduct would have answered: 200, 402, 404, 409, ...")
+    replayed: bool = Field(False, description="The idempotency key was used before (200 only)")
+    deduction: DeductOut | None = Field(None, description="The charge, when status is 200")
+    error: dict[str, Any] | None = Field(
+        None, description='The refusal, when status is not 200: {"error", "detail", ...}'
+    )
+
+
+class DeductionsOut(BaseModel):
+    results: list[DeductionOutcome] = Field(description="One per deduction, in order")
 
 
 class HoldOut(BaseModel):

@@ -20,7 +20,8 @@ deduction is one statement that commits on its own (see ``repository.deduct_at_o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,7 +42,7 @@ from fltr_auth.credits.plans import set_allowance
 from fltr_auth.credits.repository import Account, Hold, KeyInfo, Operation, Pool
 from fltr_auth.teams import service as teams
 from fltr_shared.db import utcnow
-from fltr_shared.errors import ValidationFailed
+from fltr_shared.errors import AppError, ValidationFailed
 
 ENTRY_KINDS = ("grant", "deduct", "capture", "transfer", "allowance", "allowance_expired")
 
@@ -260,6 +261,60 @@ async def deduct(
         )
     assert charged is not None
     return Result(ledger.describe("deduct", stored, charged[1]))
+
+
+@dataclass(frozen=True)
+class Deduction:
+    """One charge of a batch (``deduct_many``)."""
+
+    owner: Owner
+    amount: int
+    idempotency_key: str
+    operation: str
+    resource_id: str | None = None
+
+
+async def deduct_many(db: AsyncSession, deductions: Sequence[Deduction]) -> list[Result | AppError]:
+    """Each deduction answered exactly as ``deduct`` answers it alone, in order: a result, or
+    the refusal it would raise (402, 404, 409). A refused one moves nothing of its own and
+    leaves the others alone; a repeated idempotency key (in the batch or before) replays.
+
+    Each plain deduction is its one statement (committed on its own, as a lone HTTP
+    deduction); any other runs step by step in a savepoint of the caller's transaction, so a
+    refusal rolls back only its own writes.
+    """
+    outcomes: list[Result | AppError] = []
+    for item in deductions:
+        try:
+            outcomes.append(await _deduct_one(db, item))
+        except AppError as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
+async def _deduct_one(db: AsyncSession, item: Deduction) -> Result:
+    ledger.check_amount(item.amount)
+    done = await _deduct_at_once(
+        db,
+        item.owner,
+        item.amount,
+        item.idempotency_key,
+        operation=item.operation,
+        resource_id=item.resource_id,
+        actor=None,
+        now=utcnow(),
+    )
+    if done is not None:
+        return done
+    async with db.begin_nested():
+        return await deduct(
+            db,
+            item.owner,
+            item.amount,
+            item.idempotency_key,
+            operation=item.operation,
+            resource_id=item.resource_id,
+        )
 
 
 async def hold(
