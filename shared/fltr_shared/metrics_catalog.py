@@ -42,6 +42,13 @@ LEDGER_OPERATIONS = Counter(
     ["operation", "outcome"],
     registry=REGISTRY,
 )
+DEFERRED_CHARGES = Counter(
+    "fltr_deferred_charges",
+    "Search charges sent to the ledger after the answer (the content service), by outcome: "
+    "ok, replayed, or the ledger's refusal code (credits served and not paid).",
+    ["outcome"],
+    registry=REGISTRY,
+)
 MILVUS_SECONDS = Histogram(
     "fltr_milvus_seconds",
     "Latency of one Milvus client call, by client method.",

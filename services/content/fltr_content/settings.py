@@ -190,6 +190,29 @@ class ContentSettings(ServiceSettings):
         description="Credits one search costs per dataset searched (REST and the MCP search "
         "tool), on any dataset including your own; the plan's allowance is spent first.",
     )
+    search_deferred_min_balance: int = Field(
+        100,
+        ge=0,
+        le=1_000_000_000,
+        description="A search is answered before its charge reaches the ledger (sent a moment "
+        "later, batched) only while the payer's last known balance, less the charges still on "
+        "their way, stays at least this many credits after it; otherwise, and for API keys "
+        "with a spend cap, the charge is taken first. 0: always charge first.",
+    )
+    search_charge_flush_seconds: float = Field(
+        0.2,
+        gt=0,
+        le=10,
+        description="How often charges of searches answered first are sent to the ledger "
+        "(one batch per interval, at most 200 charges a call).",
+    )
+    search_charge_balance_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="How long a balance the ledger reported is trusted for answering before "
+        "charging; after that the next search is charged first and learns it again.",
+    )
     search_access_cache_seconds: float = Field(
         5.0,
         ge=0,

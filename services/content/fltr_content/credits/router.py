@@ -2,7 +2,9 @@
 
 Same paths and shapes as the auth service's (seed 001 served them on this port). A team's
 API key sees its team's account; anyone else their own, or with ``organization_id`` a
-team's they are a member of.
+team's they are a member of. Search charges this process answered first and has not sent to
+the ledger yet (``credits.deferred``) are sent before the ledger is read, so a caller who has
+just searched sees the charge.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from fltr_content.callers.deps import CallerDep
 from fltr_content.callers.resolver import Caller
+from fltr_content.credits.deferred import DeferredCharges
 from fltr_content.credits.schemas import BalanceOut, TransactionOut
 from fltr_content.deps import AuthClientDep
 from fltr_shared.pagination import Page, PageParamsDep
@@ -29,10 +32,18 @@ OrganizationQuery = Annotated[
     ),
 ]
 
+
+async def _charges_sent(request: Request) -> None:
+    deferred: DeferredCharges | None = getattr(request.app.state, "deferred_charges", None)
+    if deferred is not None and deferred.pending:
+        await deferred.flush()  # unreachable ledger: 503, as the read would be
+
+
 router = APIRouter(
     prefix="/api/v1/credits",
     tags=["credits"],
     responses={401: {"description": "No valid credential"}, 403: {"description": "Not a member"}},
+    dependencies=[Depends(_charges_sent)],
 )
 
 

@@ -31,6 +31,7 @@ async def engine_of(request: Request) -> Engine:
         reranker=getattr(state, "reranker", None),
         targets=targets,
         limits=getattr(state, "plan_limits", None),
+        deferred=getattr(state, "deferred_charges", None),
     )
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
 import time
 from collections import defaultdict
@@ -37,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fltr_content.auth_client import AuthServiceClient
 from fltr_content.callers.resolver import Caller
 from fltr_content.credits.charges import Charges, Payer
+from fltr_content.credits.deferred import DeferredCharges
 from fltr_content.datasets.directory import OwnerDirectory
 from fltr_content.embeddings.base import Embedder
 from fltr_content.plans.limits import PlanLimits
@@ -81,6 +83,8 @@ class Engine:
     reranker: Reranker | None
     targets: TargetCache | None = None
     limits: PlanLimits | None = None
+    # answer first, charge a moment later when safe (credits.deferred); None: charge first
+    deferred: DeferredCharges | None = None
 
 
 @dataclass(frozen=True)
@@ -278,16 +282,46 @@ def _resource_id(targets: Sequence[Target]) -> str:
     return "datasets:" + hashlib.sha256(joined.encode()).hexdigest()[:32]
 
 
+def charge_key(key: str, targets: Sequence[Target], options: SearchOptions) -> str:
+    """The ledger key of one search: the caller's key (``idempotency_key``) and a digest of
+    what was asked. A retry of the same request is the same charge; the same key sent with
+    another query or dataset is another (the ledger's request check sees only the amount and
+    the datasets, so without the digest one reused key would make every later search free)."""
+    asked = json.dumps(
+        [[[t.dataset_id, t.version_id] for t in targets], options.model_dump(mode="json")],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    digest = hashlib.sha256(asked.encode()).hexdigest()[:24]
+    if len(key) > 200:  # the ledger takes 255; a long key (an MCP request id) is hashed
+        key = key[:150] + ":" + hashlib.sha256(key.encode()).hexdigest()[:40]
+    return f"{key}:{digest}"
+
+
 async def charge(
-    charges: Charges, caller: Caller, targets: Sequence[Target], price: int, key: str
+    engine: Engine, caller: Caller, targets: Sequence[Target], options: SearchOptions, key: str
 ) -> int:
-    """Take ``price`` per dataset searched; raises ``LedgerRefused`` (402/409) when refused."""
-    amount = price * len(targets)
+    """Take the price per dataset searched (now, or queued when it is safe to answer first);
+    raises ``LedgerRefused`` (402/409) when the ledger refuses it before the answer."""
+    amount = engine.price * len(targets)
     if amount <= 0:
         return 0
-    await charges.deduct(
-        Payer.of(caller), amount, key, operation="search", resource_id=_resource_id(targets)
-    )
+    payer = Payer.of(caller)
+    ledger_key = charge_key(key, targets, options)
+    if engine.deferred is not None:
+        # a key's spend cap is the ledger's to check: those are charged first
+        await engine.deferred.charge(
+            payer,
+            amount,
+            ledger_key,
+            operation="search",
+            resource_id=_resource_id(targets),
+            may_defer=caller.spend_cap is None,
+        )
+    else:
+        await engine.charges.deduct(
+            payer, amount, ledger_key, operation="search", resource_id=_resource_id(targets)
+        )
     return amount
 
 
@@ -377,7 +411,7 @@ async def hits_and_charge(
     is the slowest step of a search): a refused charge raises (402) and no hits are returned; a
     search that fails leaves the charge taken, and a retry with the same idempotency key is not
     charged again."""
-    charging = asyncio.create_task(charge(engine.charges, caller, targets, engine.price, key))
+    charging = asyncio.create_task(charge(engine, caller, targets, options, key))
     try:
         vector = await embedding
         if len(targets) == 1:
