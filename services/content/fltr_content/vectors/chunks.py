@@ -145,6 +145,84 @@ def _hits(result: Any) -> list[Hit]:
     return hits
 
 
+@dataclass(frozen=True)
+class Searcher:
+    """Searches of the chunk collections on the process's Milvus client; blocking, so they
+    run on a worker thread."""
+
+    client: Any
+    timeout: float
+
+    def _search(self, collection: str, **kwargs: Any) -> list[Hit]:
+        with milvus_timer("search"):
+            result = self.client.search(
+                collection, output_fields=CHUNK_FIELDS, timeout=self.timeout, **kwargs
+            )
+        return _hits(result)
+
+    def dense(
+        self, collection: str, vector: list[float], limit: int, filter_expr: str = ""
+    ) -> list[Hit]:
+        return self._search(
+            collection,
+            data=[vector],
+            anns_field="embedding",
+            filter=filter_expr,
+            limit=limit,
+            search_params={"metric_type": "COSINE"},
+        )
+
+    def keyword(self, collection: str, text: str, limit: int, filter_expr: str = "") -> list[Hit]:
+        return self._search(
+            collection,
+            data=[text],
+            anns_field="sparse",
+            filter=filter_expr,
+            limit=limit,
+            search_params={"metric_type": "BM25"},
+        )
+
+    def hybrid(
+        self,
+        collection: str,
+        vector: list[float],
+        text: str,
+        limit: int,
+        filter_expr: str = "",
+        *,
+        rrf_k: int = 60,
+    ) -> list[Hit]:
+        """Dense and BM25 fused by reciprocal rank fusion, inside Milvus."""
+        from pymilvus import AnnSearchRequest, RRFRanker
+
+        requests = [
+            AnnSearchRequest(
+                data=[vector],
+                anns_field="embedding",
+                param={"metric_type": "COSINE"},
+                limit=limit,
+                expr=filter_expr or None,
+            ),
+            AnnSearchRequest(
+                data=[text],
+                anns_field="sparse",
+                param={"metric_type": "BM25"},
+                limit=limit,
+                expr=filter_expr or None,
+            ),
+        ]
+        with milvus_timer("hybrid_search"):
+            result = self.client.hybrid_search(
+                collection,
+                reqs=requests,
+                ranker=RRFRanker(rrf_k),
+                limit=limit,
+                output_fields=CHUNK_FIELDS,
+                timeout=self.timeout,
+            )
+        return _hits(result)
+
+
 class ChunkStore:
     """Chunk collections over the process's Milvus client (``VectorStore``)."""
 
@@ -265,37 +343,28 @@ class ChunkStore:
         listed = ", ".join(quote(c) for c in chunk_ids)
         return await self.query(collection, f"chunk_id in [{listed}]", limit=len(chunk_ids))
 
+    async def searcher(self) -> Searcher:
+        """The blocking searches, connecting first if needed."""
+        return Searcher(await self._vectors.client(), self._timeout)
+
+    def ready_searcher(self) -> Searcher | None:
+        """The blocking searches if the client is connected already (no thread needed to get
+        them), for code that is on a worker thread anyway (a search embeds its query and
+        searches on one thread: see ``search.service``); None otherwise."""
+        client = self._vectors.connected
+        return None if client is None else Searcher(client, self._timeout)
+
     async def dense_search(
         self, collection: str, vector: list[float], limit: int, filter_expr: str = ""
     ) -> list[Hit]:
-        result = await self._call(
-            "search",
-            collection,
-            data=[vector],
-            anns_field="embedding",
-            filter=filter_expr,
-            limit=limit,
-            output_fields=CHUNK_FIELDS,
-            search_params={"metric_type": "COSINE"},
-            timeout=self._timeout,
-        )
-        return _hits(result)
+        searcher = await self.searcher()
+        return await asyncio.to_thread(searcher.dense, collection, vector, limit, filter_expr)
 
     async def keyword_search(
         self, collection: str, text: str, limit: int, filter_expr: str = ""
     ) -> list[Hit]:
-        result = await self._call(
-            "search",
-            collection,
-            data=[text],
-            anns_field="sparse",
-            filter=filter_expr,
-            limit=limit,
-            output_fields=CHUNK_FIELDS,
-            search_params={"metric_type": "BM25"},
-            timeout=self._timeout,
-        )
-        return _hits(result)
+        searcher = await self.searcher()
+        return await asyncio.to_thread(searcher.keyword, collection, text, limit, filter_expr)
 
     async def hybrid_search(
         self,
@@ -304,38 +373,12 @@ class ChunkStore:
         text: str,
         limit: int,
         filter_expr: str = "",
-        *,
-        rrf_k: int = 60,
     ) -> list[Hit]:
         """Dense and BM25 fused by reciprocal rank fusion, inside Milvus."""
-        from pymilvus import AnnSearchRequest, RRFRanker
-
-        requests = [
-            AnnSearchRequest(
-                data=[vector],
-                anns_field="embedding",
-                param={"metric_type": "COSINE"},
-                limit=limit,
-                expr=filter_expr or None,
-            ),
-            AnnSearchRequest(
-                data=[text],
-                anns_field="sparse",
-                param={"metric_type": "BM25"},
-                limit=limit,
-                expr=filter_expr or None,
-            ),
-        ]
-        result = await self._call(
-            "hybrid_search",
-            collection,
-            reqs=requests,
-            ranker=RRFRanker(rrf_k),
-            limit=limit,
-            output_fields=CHUNK_FIELDS,
-            timeout=self._timeout,
+        searcher = await self.searcher()
+        return await asyncio.to_thread(
+            searcher.hybrid, collection, vector, text, limit, filter_expr
         )
-        return _hits(result)
 
     async def copy(
         self,

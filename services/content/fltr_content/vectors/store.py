@@ -42,6 +42,11 @@ class VectorStore:
                     self._client = await asyncio.to_thread(self._connect)
         return self._client
 
+    @property
+    def connected(self) -> Any:
+        """The client if it is connected already, else None (without connecting)."""
+        return self._client
+
     async def open(self) -> None:
         """Connect at start-up; a Milvus that is down is reported by /health, not fatal."""
         try:
