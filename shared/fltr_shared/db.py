@@ -98,16 +98,20 @@ class Database:
         :func:`after_commit` run once the commit has succeeded.
         """
         session = self.sessionmaker()
+        used = False
         try:
             yield session
-            if session.in_transaction():  # Session.add begins one too (no connection yet)
+            used = session.in_transaction()  # Session.add begins one too (no connection yet)
+            if used:
                 await session.commit()
         except BaseException:
+            used = True
             if session.in_transaction():
                 await session.rollback()
             raise
         finally:
-            await session.close()
+            if used or session.sync_session.identity_map:
+                await session.close()  # a session that never began has nothing to close
         for hook in session.info.pop(_AFTER_COMMIT, []):
             hook()
 
