@@ -21,13 +21,16 @@ from typing import Annotated, Any
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp_types import ToolAnnotations
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
+from pydantic_core import to_json
 
 from fltr_content import __version__
 from fltr_content.callers.resolver import Caller
+from fltr_content.mcp.schemas import checkable
 from fltr_content.search import documents, service
 from fltr_content.search.access import Target
 from fltr_content.search.schemas import (
@@ -137,6 +140,126 @@ TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description=f"Hits (1..{MAX_TOP_
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 
+def _tool(fn: Any, name: str, description: str) -> Tool:
+    """A read-only tool with structured output, its outputSchema made cheap to check."""
+    tool = Tool.from_function(
+        fn, name=name, description=description, annotations=READ_ONLY, structured_output=True
+    )
+    # read on every call and listing (FuncMetadata's fields are live), so set it before both
+    if tool.fn_metadata.output_schema is not None:
+        tool.fn_metadata.output_schema = checkable(tool.fn_metadata.output_schema)
+    return tool
+
+
+def _results(hits: list[SearchHit]) -> CallToolResult:
+    """The hits as structuredContent and the same JSON as text, both compact: fields at their
+    defaults (no ``before``/``after`` unless neighbours were asked for) are left out, which
+    the schema allows, and the text has no indentation (the SDK's own rendering indents,
+    doubling what a client downloads and parses)."""
+    payload = SearchResults(results=hits).model_dump(mode="json", exclude_defaults=True)
+    text = to_json(payload).decode()
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=payload)
+
+
+async def search(
+    query: Query,
+    ctx: Context,
+    top_k: TopK = DEFAULT_TOP_K,
+    mode: Mode = "hybrid",
+    filters: SearchFilters | None = None,
+) -> Annotated[CallToolResult, SearchResults]:
+    call = _call(ctx)
+    if not query.strip():
+        raise ToolError("validation_error: query must not be blank")
+    options = SearchOptions(query=query, top_k=top_k, mode=mode, filters=filters)
+    engine = call.engine
+    # one charge per JSON-RPC request of this POST
+    key = f"{call.idempotency_base}:{ctx.request_id}"
+    try:
+        # the charge starts now and overlaps the query embedding and the search, which
+        # run on one worker thread (the dataset is authorized already)
+        work = service.start_query(engine.embedder, options)
+        hits, credits = await service.hits_and_charge(
+            engine, call.caller, [call.target], options, work, key
+        )
+    except AppError as exc:
+        raise _tool_error(exc) from None
+    call.draft.credits_each = engine.price if credits else 0
+    call.draft.tokens = service.tokens_of(hits)
+    return _results(hits)
+
+
+async def get_chunk(
+    chunk_id: Annotated[str, Field(min_length=1, max_length=64)],
+    ctx: Context,
+    neighbors: Annotated[int, Field(ge=0, le=MAX_NEIGHBORS)] = 1,
+) -> ChunkOut:
+    call = _call(ctx)
+    try:
+        chunk = await service.get_chunk(call.engine.chunks, call.target, chunk_id, neighbors)
+    except AppError as exc:
+        raise _tool_error(exc) from None
+    call.draft.tokens = chunk.token_count
+    return chunk
+
+
+async def list_documents(
+    ctx: Context,
+    limit: Annotated[int, Field(ge=1, le=MAX_DOCUMENTS_PAGE)] = 20,
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0,
+) -> documents.DocumentList:
+    call = _call(ctx)
+    async with call.database.transaction() as session:
+        return await documents.list_documents(session, call.target, limit, offset)
+
+
+async def fetch_document(
+    document_id: Annotated[str, Field(min_length=1, max_length=64)],
+    ctx: Context,
+    max_chunks: Annotated[int, Field(ge=1, le=MAX_DOCUMENT_CHUNKS)] = 200,
+) -> documents.DocumentText:
+    call = _call(ctx)
+    try:
+        async with call.database.transaction() as session:
+            found = await documents.fetch_document(
+                session, call.engine.chunks, call.target, document_id, max_chunks
+            )
+    except AppError as exc:
+        raise _tool_error(exc) from None
+    return found
+
+
+def tools() -> list[Tool]:
+    return [
+        _tool(
+            search,
+            "search",
+            "Search the dataset for passages relevant to a query (hybrid: embeddings and "
+            "keywords, fused by reciprocal rank fusion). Each hit has the text, a score and a "
+            "citation (document, title, source, page, section, character offsets). Costs "
+            "credits.",
+        ),
+        _tool(
+            get_chunk,
+            "get_chunk",
+            "Read one chunk by its chunk_id (from a search hit), with up to "
+            f"`neighbors` (0..{MAX_NEIGHBORS}) chunks before and after it in document order.",
+        ),
+        _tool(
+            list_documents,
+            "list_documents",
+            "List the documents of the dataset (newest first), with their ids, titles, "
+            "types and sizes.",
+        ),
+        _tool(
+            fetch_document,
+            "fetch_document",
+            "Fetch a document's full indexed text (its chunks in order) and metadata, "
+            "by document_id (from a search hit or list_documents).",
+        ),
+    ]
+
+
 def build_server() -> MCPServer:
     server: MCPServer = MCPServer(
         "fltr",
@@ -145,99 +268,8 @@ def build_server() -> MCPServer:
         version=__version__,
         log_level="WARNING",
         middleware=[DatasetContext()],
+        tools=tools(),
     )
-
-    @server.tool(
-        name="search",
-        description="Search the dataset for passages relevant to a query (hybrid: embeddings "
-        "and keywords, fused by reciprocal rank fusion). Each hit has the text, a score and a "
-        "citation (document, title, source, page, section, character offsets). Costs credits.",
-        annotations=READ_ONLY,
-        structured_output=True,
-    )
-    async def search(
-        query: Query,
-        ctx: Context,
-        top_k: TopK = DEFAULT_TOP_K,
-        mode: Mode = "hybrid",
-        filters: SearchFilters | None = None,
-    ) -> SearchResults:
-        call = _call(ctx)
-        if not query.strip():
-            raise ToolError("validation_error: query must not be blank")
-        options = SearchOptions(query=query, top_k=top_k, mode=mode, filters=filters)
-        engine = call.engine
-        # one charge per JSON-RPC request of this POST
-        key = f"{call.idempotency_base}:{ctx.request_id}"
-        try:
-            # the charge starts now and overlaps the query embedding and the search
-            embedding = service.embed_query(engine.embedder, options)
-            hits, credits = await service.hits_and_charge(
-                engine, call.caller, [call.target], options, embedding, key
-            )
-        except AppError as exc:
-            raise _tool_error(exc) from None
-        call.draft.credits_each = engine.price if credits else 0
-        call.draft.tokens = service.tokens_of(hits)
-        return SearchResults(results=hits)
-
-    @server.tool(
-        name="get_chunk",
-        description="Read one chunk by its chunk_id (from a search hit), with up to "
-        f"`neighbors` (0..{MAX_NEIGHBORS}) chunks before and after it in document order.",
-        annotations=READ_ONLY,
-        structured_output=True,
-    )
-    async def get_chunk(
-        chunk_id: Annotated[str, Field(min_length=1, max_length=64)],
-        ctx: Context,
-        neighbors: Annotated[int, Field(ge=0, le=MAX_NEIGHBORS)] = 1,
-    ) -> ChunkOut:
-        call = _call(ctx)
-        try:
-            chunk = await service.get_chunk(call.engine.chunks, call.target, chunk_id, neighbors)
-        except AppError as exc:
-            raise _tool_error(exc) from None
-        call.draft.tokens = chunk.token_count
-        return chunk
-
-    @server.tool(
-        name="list_documents",
-        description="List the documents of the dataset (newest first), with their ids, titles, "
-        "types and sizes.",
-        annotations=READ_ONLY,
-        structured_output=True,
-    )
-    async def list_documents(
-        ctx: Context,
-        limit: Annotated[int, Field(ge=1, le=MAX_DOCUMENTS_PAGE)] = 20,
-        offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0,
-    ) -> documents.DocumentList:
-        call = _call(ctx)
-        async with call.database.transaction() as session:
-            return await documents.list_documents(session, call.target, limit, offset)
-
-    @server.tool(
-        name="fetch_document",
-        description="Fetch a document's full indexed text (its chunks in order) and metadata, "
-        "by document_id (from a search hit or list_documents).",
-        annotations=READ_ONLY,
-        structured_output=True,
-    )
-    async def fetch_document(
-        document_id: Annotated[str, Field(min_length=1, max_length=64)],
-        ctx: Context,
-        max_chunks: Annotated[int, Field(ge=1, le=MAX_DOCUMENT_CHUNKS)] = 200,
-    ) -> documents.DocumentText:
-        call = _call(ctx)
-        try:
-            async with call.database.transaction() as session:
-                found = await documents.fetch_document(
-                    session, call.engine.chunks, call.target, document_id, max_chunks
-                )
-        except AppError as exc:
-            raise _tool_error(exc) from None
-        return found
 
     @server.resource(
         "fltr://documents/{document_id}",
