@@ -231,6 +231,21 @@ async def _setup(client: httpx.AsyncClient, auth_url: str, content_url: str) -> 
     return Setup(auth_url, content_url, curator, session, slug, keys, deducters)
 
 
+async def _settled_balances(
+    client: httpx.AsyncClient, setup: Setup, timeout: float = 30.0
+) -> dict[str, dict[str, Any]]:
+    """The balances once searches answered before their charge reached the ledger have been
+    charged (SEARCH_CHARGE_FLUSH_SECONDS, 0.2 s by default): two reads a second apart agree."""
+    deadline = time.perf_counter() + timeout
+    seen = await _balances(client, setup)
+    while True:
+        await asyncio.sleep(1.0)
+        again = await _balances(client, setup)
+        if again == seen or time.perf_counter() > deadline:
+            return again
+        seen = again
+
+
 async def _balances(client: httpx.AsyncClient, setup: Setup) -> dict[str, dict[str, Any]]:
     balances = {}
     for user in setup.users:
@@ -498,7 +513,7 @@ async def _measure(auth_url: str, content_url: str, duration: float) -> dict[str
             _deduct_stream(client, setup, deadline, charged),
             _ingest_stream(client, setup, deadline, charged),
         )
-        after = await _balances(client, setup)
+        after = await _settled_balances(client, setup)
     streams = {
         "search": {**search.summary(), **search_extra},
         "deductions": {**deductions.summary(), **replays},

@@ -140,14 +140,20 @@ TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description=f"Hits (1..{MAX_TOP_
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 
-def _tool(fn: Any, name: str, description: str) -> Tool:
-    """A read-only tool with structured output, its outputSchema made cheap to check."""
+def _tool(fn: Any, name: str, description: str, *, checked_here: bool = False) -> Tool:
+    """A read-only tool with structured output, its outputSchema made cheap to check.
+
+    ``checked_here``: the tool builds its CallToolResult from models that were validated
+    already, so the SDK need not validate the structured content against the model again
+    (it skips that when the metadata has a schema and no model)."""
     tool = Tool.from_function(
         fn, name=name, description=description, annotations=READ_ONLY, structured_output=True
     )
     # read on every call and listing (FuncMetadata's fields are live), so set it before both
     if tool.fn_metadata.output_schema is not None:
         tool.fn_metadata.output_schema = checkable(tool.fn_metadata.output_schema)
+    if checked_here:
+        tool.fn_metadata.output_model = None
     return tool
 
 
@@ -238,6 +244,7 @@ def tools() -> list[Tool]:
             "keywords, fused by reciprocal rank fusion). Each hit has the text, a score and a "
             "citation (document, title, source, page, section, character offsets). Costs "
             "credits.",
+            checked_here=True,
         ),
         _tool(
             get_chunk,

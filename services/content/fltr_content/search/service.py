@@ -1,17 +1,18 @@
 """Search a dataset version's chunks (dense, BM25 keyword, or both fused by reciprocal rank
 fusion inside Milvus), add neighbouring chunks, and charge the call.
 
-Billing: each search costs ``SEARCH_PRICE_CREDITS`` (default 1) per dataset searched, taken
-through the ledger with the idempotency key ``search:<Idempotency-Key header, else the
-request id>``, so a retried request is charged once. Order: authorize (the query is embedded
-meanwhile), then finish the embedding and search while the ledger takes the charge, then
-answer. A refused charge (402 ``insufficient_credits`` / ``spend_cap_reached``) returns no
-results; nothing is charged for a
-request refused before the search (bad input, 401/403/404, rate limit). A search that fails
-after the charge went through keeps it: retry with the same ``Idempotency-Key`` and the retry
-is not charged again. (Charging after the search, one step after the other, added the ledger's
-whole round trip to every search; the charge starts as soon as every dataset is authorized, so
-it overlaps the rest of the query embedding as well as the search.)
+Billing: each search costs ``SEARCH_PRICE_CREDITS`` (default 1) per dataset searched, one
+ledger deduction under the key ``search:<Idempotency-Key header, else the request id>:<digest
+of what was asked>`` (``charge_key``), so a retried request is charged once and a key reused
+for another search is another charge. When the payer has plenty of credits the answer goes
+out first and the deduction follows a moment later in a batch (``credits.deferred``);
+otherwise it is taken before answering. Order: the query's embedding starts at once, on a
+worker thread; the datasets are authorized meanwhile; then the charge starts and the thread
+searches the dataset it is told to while the charge is taken. A refused charge (402
+``insufficient_credits`` / ``spend_cap_reached``) returns no results; nothing is charged for
+a request refused before the search (bad input, 401/403/404, rate limit). A search that fails
+after the charge was taken keeps it: retry with the same ``Idempotency-Key`` and the retry is
+not charged again.
 
 Cross-dataset merging (``search_many``): dense scores are cosine similarities of one model and
 hybrid scores are RRF scores with the same k, so both are compared as they are; BM25 scores
@@ -25,6 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
+import functools
 import hashlib
 import json
 import re
@@ -128,7 +131,9 @@ class QueryWork:
     def __init__(self, embedder: Embedder, query: str) -> None:
         self._plan: concurrent.futures.Future[Step | None] = concurrent.futures.Future()
         loop = asyncio.get_running_loop()
-        self._done = loop.run_in_executor(None, self._work, embedder, query)
+        # in the request's context, as asyncio.to_thread runs it (log lines keep the request id)
+        run = functools.partial(contextvars.copy_context().run, self._work, embedder, query)
+        self._done = loop.run_in_executor(None, run)
 
     def _work(
         self, embedder: Embedder, query: str
