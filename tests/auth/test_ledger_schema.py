@@ -41,7 +41,9 @@ async def test_transactions_are_append_only_and_pools_never_negative(
             async with db_.transaction() as db:
                 await db.execute(text(statement))
     async with db_.transaction() as db:
-        amount = (await db.execute(text("SELECT amount FROM credit_transactions"))).scalar_one()
+        amount = (
+            await db.execute(text("SELECT amount FROM credit_transactions WHERE id = 't1'"))
+        ).scalar_one()
         balance = (await db.execute(text("SELECT balance FROM api_key_credits"))).all()
     assert amount == 5
     assert balance == []  # the view lists only API-key pools

@@ -189,12 +189,25 @@ async def test_production_mode_across_processes(stack: Stack) -> None:
         assert job["state"] == "succeeded", job
         assert len(stack.bucket_objects()) == 1  # the original is in the bucket
 
-        async def balance() -> int:
+        async def read_balance() -> int:
             answer = await client.get(
                 f"{stack.content_url}/api/v1/credits/balance", headers=session
             )
             assert answer.status_code == 200, answer.text
             return int(answer.json()["credits"])
+
+        async def balance() -> int:
+            """Once settled: a search answered before its charge (credits.deferred) is charged
+            by the process that answered it within SEARCH_CHARGE_FLUSH_SECONDS, and this
+            read may be served by the other one; two reads a second apart must agree."""
+            seen = await read_balance()
+            for _ in range(20):
+                await asyncio.sleep(1.0)
+                again = await read_balance()
+                if again == seen:
+                    return again
+                seen = again
+            raise AssertionError("the balance kept moving")
 
         key = await client.post(
             f"{stack.auth_url}/api/v1/api-keys",
