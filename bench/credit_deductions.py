@@ -9,7 +9,7 @@ database) is reported.
 The clients share the two cores with the server and PostgreSQL, so what a client costs per
 call is taken from the server. The baseline's client (asyncpg) costs about 0.1 ms of CPU per
 call; an httpx call costs 0.7-0.9 ms, as much as the server's work. So the ratios are measured
-with a minimal HTTP/1.1 client (:class:`_Connection`, about as cheap as asyncpg), and, for
+with a minimal HTTP/1.1 client (:class:`Connection`, about as cheap as asyncpg), and, for
 comparison with earlier runs, once more with httpx (``ratios_httpx_client``).
 
 Baseline, in the same run on the same PostgreSQL: the single-statement deduction (a
@@ -22,7 +22,6 @@ Needs PostgreSQL (FLTR_TEST_POSTGRES_URL, default postgresql://postgres@127.0.0.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import tempfile
@@ -35,6 +34,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.http_client import Connection
 from fltr_auth.migration_spec import AUTH_MIGRATIONS
 from tests.support import (
     ServiceProcess,
@@ -65,48 +65,6 @@ INSERT INTO credit_transactions
 SELECT $3, charged.id, 'purchased', -$2, charged.balance, 'deduct', 'bench', $3 FROM charged
 RETURNING balance_after
 """
-
-
-class _Connection:
-    """One keep-alive HTTP/1.1 connection, one request at a time, responses with a
-    Content-Length (what uvicorn sends): the least a client can do per call."""
-
-    def __init__(self, host: str, port: int, headers: dict[str, str]) -> None:
-        self.host, self.port = host, port
-        self.head = "".join(f"{k}: {v}\r\n" for k, v in {"Host": host, **headers}.items())
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-        length = f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        message = (
-            f"{method} {path} HTTP/1.1\r\n{self.head}{length if body else ''}\r\n".encode() + body
-        )
-        status_line = b""
-        if self.writer is not None:
-            self.writer.write(message)
-            assert self.reader is not None
-            with contextlib.suppress(ConnectionError):
-                status_line = await self.reader.readline()
-        if not status_line:  # not open yet, or closed while idle (uvicorn's keep-alive timeout)
-            await self.close()
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-            self.writer.write(message)
-            status_line = await self.reader.readline()
-        assert self.reader is not None
-        size = 0
-        while (line := await self.reader.readline()) != b"\r\n":
-            name, _, value = line.partition(b":")
-            if name.lower() == b"content-length":
-                size = int(value)
-        return int(status_line.split(b" ", 2)[1]), await self.reader.readexactly(size)
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(ConnectionError):
-                await self.writer.wait_closed()
-            self.reader = self.writer = None
 
 
 async def _throughput(worker: Callable[[int], Awaitable[None]]) -> float:
@@ -184,7 +142,7 @@ async def run() -> dict[str, Any]:
                 base = f"http://127.0.0.1:{port}"
                 await asyncio.to_thread(wait_for_http, f"{base}/health", 30.0, server)
                 auth = {"Authorization": f"Bearer {TOKEN}"}
-                clients = [_Connection("127.0.0.1", port, auth) for _ in range(CLIENTS)]
+                clients = [Connection("127.0.0.1", port, auth) for _ in range(CLIENTS)]
                 httpx_clients = [
                     httpx.AsyncClient(
                         base_url=base,
@@ -196,7 +154,7 @@ async def run() -> dict[str, Any]:
                 ]
                 try:
 
-                    def client_of(n: int) -> _Connection:
+                    def client_of(n: int) -> Connection:
                         return clients[n // 1_000_000 % CLIENTS]
 
                     def body_of(user_id: str) -> dict[str, Any]:
